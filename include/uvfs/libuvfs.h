@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libuvfs API for programs that host backends: uvfsd, tests, tools.
+ * (Backends themselves only need uvfs.h.)
+ */
+#ifndef UVFS_LIBUVFS_H
+#define UVFS_LIBUVFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/uio.h>
+
+#include "uvfs/uvfs.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct uvfs_session_opts {
+	int debug;		/* -d: trace every op to stderr */
+	int single_thread;	/* -s */
+	int readonly;		/* -o ro */
+	int allow_other;
+	int default_permissions;
+	const char *fsname;	/* -o fsname= (default: SOURCE) */
+	const char *subtype;	/* -o subtype= (default: backend name) */
+	const char *backend_opts;	/* -o options for the backend, or NULL */
+};
+
+/* ---- backends ---- */
+
+/*
+ * Load a backend by name (looked up as uvfs-NAME.so in $UVFS_BACKEND_PATH,
+ * then in the build-time plugin directory) or by path (contains a '/').
+ * Returns NULL and a one-line reason in err on failure.
+ */
+const struct uvfs_backend *uvfs_backend_load(const char *name, void **handle,
+					     char *err, size_t errlen);
+void uvfs_backend_unload(void *handle);
+/* Print the names of the backends found, one per line. */
+int uvfs_backend_list(FILE *out);
+/* Check a descriptor: API version, ops_size, name. 0 or -EINVAL. */
+int uvfs_backend_check(const struct uvfs_backend *be, char *err,
+		       size_t errlen);
+
+/* Send uvfs_log() lines to syslog instead of stderr (detached daemon). */
+void uvfs_log_to_syslog(int on);
+
+/* ---- sessions ---- */
+
+struct uvfs_session *uvfs_session_new(const struct uvfs_backend *be,
+				      const struct uvfs_session_opts *opts);
+/* Call the backend's mount(); 0 or -errno with a reason in err. */
+int uvfs_session_mount(struct uvfs_session *se, const char *source,
+		       char *err, size_t errlen);
+/* Call the backend's unmount() (flush, release source) if mounted. */
+void uvfs_session_unmount(struct uvfs_session *se);
+void uvfs_session_free(struct uvfs_session *se);
+const struct uvfs_session_opts *uvfs_session_opts(struct uvfs_session *se);
+const struct uvfs_backend *uvfs_session_backend(struct uvfs_session *se);
+/* Per-op counters, one line per op that was called. */
+void uvfs_session_print_stats(struct uvfs_session *se, FILE *out);
+uint64_t uvfs_session_op_calls(struct uvfs_session *se, uint32_t opcode);
+
+/* ---- the direct transport: the backend in-process, no kernel ---- */
+
+struct uvfs_direct;
+
+struct uvfs_direct *uvfs_direct_new(struct uvfs_session *se);
+void uvfs_direct_free(struct uvfs_direct *d);
+/*
+ * Send one wire request and wait for its reply.  in->len, in->unique are
+ * filled in; args is the argument bytes (fixed struct, strings, payload),
+ * given as an iovec.  The reply payload (without uvfs_out_header) is copied
+ * into reply (at most replymax bytes, the request's reply size limit) and
+ * its length stored in *replylen.  Returns the reply's error (0 or -errno).
+ */
+int uvfs_direct_call(struct uvfs_direct *d, struct uvfs_in_header *in,
+		     const struct iovec *args, int nargs, void *reply,
+		     size_t replymax, size_t *replylen);
+/* Send raw bytes as a request (for fuzzing/replay): same, unchecked. */
+int uvfs_direct_call_raw(struct uvfs_direct *d, const void *msg, size_t len,
+			 void *reply, size_t replymax, size_t *replylen);
+
+/* ---- the FUSE transport (libfuse 3 low-level API) ---- */
+
+struct uvfs_fuse;
+
+/* Mount at mountpoint; 0 or -errno with a one-line reason in err. */
+int uvfs_fuse_mount(struct uvfs_session *se, const char *mountpoint,
+		    struct uvfs_fuse **out, char *err, size_t errlen);
+/* Serve until unmounted or a SIGINT/SIGTERM/SIGHUP; 0 or -errno. */
+int uvfs_fuse_loop(struct uvfs_fuse *f);
+/* Unmount (if still mounted) and free. */
+void uvfs_fuse_free(struct uvfs_fuse *f);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* UVFS_LIBUVFS_H */

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uvfs backend API.
+ *
+ * A backend is a shared object that exports one descriptor,
+ *
+ *	UVFS_BACKEND(my_backend);
+ *
+ * which names it, states the API version it was built against, and points
+ * at its ops table.  uvfsd loads it, calls mount() with the SOURCE argument,
+ * then calls the ops as requests arrive from the kernel (through our module,
+ * or through FUSE, or in-process through the `direct` transport).
+ *
+ * Node ids are the backend's inode numbers; the root directory is always
+ * UVFS_ROOT_ID (1).  Every op receives a request handle and must answer it
+ * exactly once with one of the uvfs_reply_*() functions, either before
+ * returning or later from any thread.  forget/forget_multi answer with
+ * uvfs_reply_none().
+ *
+ * Errors are negative errno values everywhere: uvfs_reply_err(req, -ENOENT).
+ *
+ * Lookup counting works as in FUSE: every successful reply that hands out an
+ * entry (lookup, create, mknod, mkdir, symlink, link, and each readdirplus
+ * entry other than "." and "..") adds one to the node's lookup count; forget
+ * subtracts.  A node may be freed once it is unlinked and its count is zero.
+ *
+ * Ops may be called concurrently from several threads unless the daemon
+ * runs with -s; the backend does its own locking.
+ */
+#ifndef UVFS_UVFS_H
+#define UVFS_UVFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+
+#include "uvfs/proto.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define UVFS_BACKEND_API_VERSION 1
+#define UVFS_VERSION "0.1.0"
+
+struct uvfs_req;
+struct uvfs_session;
+
+/* Who asked: the caller's credentials, from the request header. */
+struct uvfs_ctx {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	mode_t umask;
+};
+
+/* What a lookup-like op hands back. */
+struct uvfs_entry {
+	uint64_t ino;		/* 0: negative entry (cached "no such name") */
+	uint64_t generation;
+	struct stat attr;	/* st_ino must equal ino */
+	double attr_timeout;	/* seconds the kernel may cache attr */
+	double entry_timeout;	/* seconds the kernel may cache the name */
+};
+
+/* Per-open-file state; fh is the backend's own handle. */
+struct uvfs_file_info {
+	int flags;		/* open(2) flags */
+	uint32_t direct_io : 1;	/* bypass the page cache for this open */
+	uint32_t keep_cache : 1;	/* keep cached pages from earlier opens */
+	uint32_t nonseekable : 1;
+	uint32_t datasync : 1;	/* fsync: only data */
+	uint64_t fh;
+	uint64_t lock_owner;
+};
+
+/* setattr's to_set bits are the UVFS_SET_* flags of proto.h. */
+
+struct uvfs_ops {
+	void (*lookup)(struct uvfs_req *req, uint64_t parent, const char *name);
+	void (*forget)(struct uvfs_req *req, uint64_t ino, uint64_t nlookup);
+	void (*forget_multi)(struct uvfs_req *req, size_t count,
+			     const struct uvfs_forget_one *forgets);
+	void (*getattr)(struct uvfs_req *req, uint64_t ino,
+			struct uvfs_file_info *fi);
+	void (*setattr)(struct uvfs_req *req, uint64_t ino,
+			const struct stat *attr, uint32_t to_set,
+			struct uvfs_file_info *fi);
+	void (*readlink)(struct uvfs_req *req, uint64_t ino);
+	void (*mknod)(struct uvfs_req *req, uint64_t parent, const char *name,
+		      mode_t mode, dev_t rdev);
+	void (*mkdir)(struct uvfs_req *req, uint64_t parent, const char *name,
+		      mode_t mode);
+	void (*unlink)(struct uvfs_req *req, uint64_t parent, const char *name);
+	void (*rmdir)(struct uvfs_req *req, uint64_t parent, const char *name);
+	void (*symlink)(struct uvfs_req *req, const char *target,
+			uint64_t parent, const char *name);
+	void (*rename)(struct uvfs_req *req, uint64_t parent, const char *name,
+		       uint64_t newparent, const char *newname,
+		       unsigned int flags /* UVFS_RENAME_* */);
+	void (*link)(struct uvfs_req *req, uint64_t ino, uint64_t newparent,
+		     const char *newname);
+	void (*open)(struct uvfs_req *req, uint64_t ino,
+		     struct uvfs_file_info *fi);
+	void (*create)(struct uvfs_req *req, uint64_t parent, const char *name,
+		       mode_t mode, struct uvfs_file_info *fi);
+	void (*read)(struct uvfs_req *req, uint64_t ino, size_t size,
+		     off_t off, struct uvfs_file_info *fi);
+	void (*write)(struct uvfs_req *req, uint64_t ino, const void *buf,
+		      size_t size, off_t off, struct uvfs_file_info *fi);
+	void (*flush)(struct uvfs_req *req, uint64_t ino,
+		      struct uvfs_file_info *fi);
+	void (*release)(struct uvfs_req *req, uint64_t ino,
+			struct uvfs_file_info *fi);
+	void (*fsync)(struct uvfs_req *req, uint64_t ino, int datasync,
+		      struct uvfs_file_info *fi);
+	void (*opendir)(struct uvfs_req *req, uint64_t ino,
+			struct uvfs_file_info *fi);
+	/* Fill with uvfs_add_dirent(); off is 0 or a cookie handed out. */
+	void (*readdir)(struct uvfs_req *req, uint64_t ino, size_t size,
+			off_t off, struct uvfs_file_info *fi);
+	/* Fill with uvfs_add_direntplus(). */
+	void (*readdirplus)(struct uvfs_req *req, uint64_t ino, size_t size,
+			    off_t off, struct uvfs_file_info *fi);
+	void (*releasedir)(struct uvfs_req *req, uint64_t ino,
+			   struct uvfs_file_info *fi);
+	void (*fsyncdir)(struct uvfs_req *req, uint64_t ino, int datasync,
+			 struct uvfs_file_info *fi);
+	void (*statfs)(struct uvfs_req *req, uint64_t ino);
+	void (*setxattr)(struct uvfs_req *req, uint64_t ino, const char *name,
+			 const void *value, size_t size, int flags);
+	/* size 0: reply uvfs_reply_xattr(size needed); else uvfs_reply_buf. */
+	void (*getxattr)(struct uvfs_req *req, uint64_t ino, const char *name,
+			 size_t size);
+	/* Same convention; the list is NUL-separated names. */
+	void (*listxattr)(struct uvfs_req *req, uint64_t ino, size_t size);
+	void (*removexattr)(struct uvfs_req *req, uint64_t ino,
+			    const char *name);
+	void (*access)(struct uvfs_req *req, uint64_t ino, int mask);
+	void (*fallocate)(struct uvfs_req *req, uint64_t ino, int mode,
+			  off_t offset, off_t length,
+			  struct uvfs_file_info *fi);
+	void (*lseek)(struct uvfs_req *req, uint64_t ino, off_t off,
+		      int whence, struct uvfs_file_info *fi);
+};
+
+/* What mount() gets. */
+struct uvfs_mount_args {
+	struct uvfs_session *session;	/* for notifications */
+	const char *source;		/* SOURCE argument ("none" allowed) */
+	int readonly;			/* -o ro */
+	const char *options;		/* -o options uvfsd does not know, or NULL */
+	char *errbuf;			/* one-line reason when mount fails */
+	size_t errlen;
+};
+
+struct uvfs_backend {
+	uint32_t api_version;	/* UVFS_BACKEND_API_VERSION */
+	uint32_t ops_size;	/* sizeof(struct uvfs_ops) it was built with */
+	const char *name;
+	const char *usage;	/* backend-specific options, for --help */
+	const struct uvfs_ops *ops;
+	/* Open SOURCE and set *priv; on failure return -errno and write a
+	 * one-line reason to args->errbuf. */
+	int (*mount)(const struct uvfs_mount_args *args, void **priv);
+	/* Flush everything to SOURCE and release it. */
+	void (*unmount)(void *priv);
+};
+
+#define UVFS_BACKEND_SYMBOL "uvfs_backend_descriptor"
+#define UVFS_BACKEND(desc)                                                    \
+	__attribute__((visibility("default"))) const struct uvfs_backend *     \
+	uvfs_backend_descriptor = &(desc)
+
+/* ---- request accessors ---- */
+const struct uvfs_ctx *uvfs_req_ctx(const struct uvfs_req *req);
+void *uvfs_req_priv(const struct uvfs_req *req);	/* mount()'s *priv */
+
+/* ---- replies: each returns 0 or -errno; err is 0 or -errno ---- */
+int uvfs_reply_err(struct uvfs_req *req, int err);
+void uvfs_reply_none(struct uvfs_req *req);
+int uvfs_reply_entry(struct uvfs_req *req, const struct uvfs_entry *e);
+int uvfs_reply_create(struct uvfs_req *req, const struct uvfs_entry *e,
+		      const struct uvfs_file_info *fi);
+int uvfs_reply_attr(struct uvfs_req *req, const struct stat *attr,
+		    double attr_timeout);
+int uvfs_reply_readlink(struct uvfs_req *req, const char *target);
+int uvfs_reply_open(struct uvfs_req *req, const struct uvfs_file_info *fi);
+int uvfs_reply_write(struct uvfs_req *req, size_t count);
+int uvfs_reply_buf(struct uvfs_req *req, const void *buf, size_t size);
+int uvfs_reply_statfs(struct uvfs_req *req, const struct statvfs *st);
+int uvfs_reply_xattr(struct uvfs_req *req, size_t size);
+int uvfs_reply_lseek(struct uvfs_req *req, off_t off);
+
+/*
+ * A buffer of at least size bytes for the reply payload of a READ, READDIR
+ * or GETXATTR, living in the transport's reply area where it can (the
+ * shared ring for the kernel module: no copy).  Fill it, then reply with
+ * uvfs_reply_buf(req, same pointer, bytes used).  NULL if size exceeds
+ * what the request asked for.
+ */
+void *uvfs_req_outbuf(struct uvfs_req *req, size_t size);
+
+/*
+ * Directory listing helpers: append one record to buf (bufsize bytes left)
+ * and return its size.  If the size exceeds bufsize, nothing is written:
+ * stop and reply with what you have.  next_off is the cookie that resumes
+ * after this entry.  Only attr->st_ino and the type bits of st_mode are used
+ * by uvfs_add_dirent().
+ */
+size_t uvfs_add_dirent(char *buf, size_t bufsize, const char *name,
+		       const struct stat *attr, off_t next_off);
+size_t uvfs_add_direntplus(char *buf, size_t bufsize, const char *name,
+			   const struct uvfs_entry *e, off_t next_off);
+
+/* ---- notifications (daemon -> kernel); 0, -ENOSYS or -errno ---- */
+int uvfs_notify_inval_inode(struct uvfs_session *se, uint64_t ino,
+			    off_t off, off_t len);
+int uvfs_notify_inval_entry(struct uvfs_session *se, uint64_t parent,
+			    const char *name);
+
+/* Log a line to the daemon's log (stderr or syslog when detached). */
+void uvfs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* UVFS_UVFS_H */

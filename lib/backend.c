@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Finding, loading and checking backend plugins (uvfs-NAME.so).
+ */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "uvfs_i.h"
+
+#ifndef UVFS_PLUGIN_DIR
+#define UVFS_PLUGIN_DIR "/usr/local/lib/uvfs"
+#endif
+
+#define MAX_DIRS 8
+
+int uvfs_backend_check(const struct uvfs_backend *be, char *err,
+		       size_t errlen)
+{
+	const char *why = NULL;
+
+	if (!be)
+		why = "no descriptor";
+	else if (be->api_version != UVFS_BACKEND_API_VERSION)
+		why = "built for another backend API version";
+	else if (!be->name || !be->name[0])
+		why = "descriptor has no name";
+	else if (!be->ops || be->ops_size == 0 ||
+		 be->ops_size > sizeof(struct uvfs_ops) ||
+		 be->ops_size % sizeof(void (*)(void)))
+		why = "descriptor has a bad ops table";
+	if (!why)
+		return 0;
+	if (errlen)
+		snprintf(err, errlen, "backend %s: %s",
+			 be && be->name ? be->name : "?", why);
+	return -EINVAL;
+}
+
+static bool valid_name(const char *name)
+{
+	const char *p;
+
+	if (!name[0] || strlen(name) > 64)
+		return false;
+	for (p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_' || *p == '-'))
+			return false;
+	return true;
+}
+
+/* Where to look, in order: $UVFS_BACKEND_PATH, next to the executable,
+ * the build tree, the install directory. */
+static int search_dirs(char dirs[MAX_DIRS][PATH_MAX])
+{
+	static const char *const rel[] = { "/backends", "/../backends",
+					   "/../lib/uvfs" };
+	const char *env = getenv("UVFS_BACKEND_PATH");
+	char exe[PATH_MAX];
+	int n = 0;
+	ssize_t len;
+	size_t i;
+
+	if (env && env[0]) {
+		char *copy = strdup(env), *save = NULL, *tok;
+
+		for (tok = copy ? strtok_r(copy, ":", &save) : NULL;
+		     tok && n < MAX_DIRS - 5; tok = strtok_r(NULL, ":", &save))
+			snprintf(dirs[n++], PATH_MAX, "%s", tok);
+		free(copy);
+	}
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len > 0) {
+		char *slash;
+
+		exe[len] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++)
+			snprintf(dirs[n++], PATH_MAX, "%.*s%s",
+				 PATH_MAX - 16, exe, rel[i]);
+	}
+#ifdef UVFS_BUILD_PLUGIN_DIR
+	snprintf(dirs[n++], PATH_MAX, "%s", UVFS_BUILD_PLUGIN_DIR);
+#endif
+	snprintf(dirs[n++], PATH_MAX, "%s", UVFS_PLUGIN_DIR);
+	return n;
+}
+
+const struct uvfs_backend *uvfs_backend_load(const char *name, void **handle,
+					     char *err, size_t errlen)
+{
+	char dirs[MAX_DIRS][PATH_MAX];
+	char path[PATH_MAX + 80];
+	const struct uvfs_backend *const *sym;
+	void *h = NULL;
+	int i, n;
+
+	*handle = NULL;
+	if (strchr(name, '/')) {
+		h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+		if (!h) {
+			snprintf(err, errlen, "cannot load backend %s: %s",
+				 name, dlerror());
+			return NULL;
+		}
+	} else {
+		if (!valid_name(name)) {
+			snprintf(err, errlen, "invalid backend name '%s'",
+				 name);
+			return NULL;
+		}
+		n = search_dirs(dirs);
+		for (i = 0; i < n && !h; i++) {
+			snprintf(path, sizeof(path), "%.*s/uvfs-%s.so",
+				 (int)strnlen(dirs[i], PATH_MAX - 1), dirs[i],
+				 name);
+			if (access(path, R_OK) == 0) {
+				h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+				if (!h) {
+					snprintf(err, errlen,
+						 "cannot load backend %s: %s",
+						 name, dlerror());
+					return NULL;
+				}
+			}
+		}
+		if (!h) {
+			snprintf(err, errlen,
+				 "unknown backend '%s' (try --list-backends)",
+				 name);
+			return NULL;
+		}
+	}
+	sym = dlsym(h, UVFS_BACKEND_SYMBOL);
+	if (!sym || uvfs_backend_check(*sym, err, errlen)) {
+		if (!sym)
+			snprintf(err, errlen, "%s is not a uvfs backend", name);
+		dlclose(h);
+		return NULL;
+	}
+	*handle = h;
+	return *sym;
+}
+
+void uvfs_backend_unload(void *handle)
+{
+	if (handle)
+		dlclose(handle);
+}
+
+int uvfs_backend_list(FILE *out)
+{
+	char dirs[MAX_DIRS][PATH_MAX];
+	char seen[32][72];
+	int nseen = 0, n, i, j;
+
+	n = search_dirs(dirs);
+	for (i = 0; i < n; i++) {
+		DIR *d = opendir(dirs[i]);
+		struct dirent *de;
+
+		if (!d)
+			continue;
+		while ((de = readdir(d))) {
+			size_t len = strlen(de->d_name);
+			char name[72];
+			bool dup = false;
+
+			if (len < 9 || strncmp(de->d_name, "uvfs-", 5) ||
+			    strcmp(de->d_name + len - 3, ".so") || len > 70)
+				continue;
+			snprintf(name, sizeof(name), "%.*s", (int)(len - 8),
+				 de->d_name + 5);
+			for (j = 0; j < nseen; j++)
+				dup |= !strcmp(seen[j], name);
+			if (dup || nseen == 32)
+				continue;
+			strcpy(seen[nseen++], name);
+			fprintf(out, "%s\n", name);
+		}
+		closedir(d);
+	}
+	return nseen;
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libuvfs internals: the session, the request object, the transport
+ * interface and the opcode table.  Not installed; backends use uvfs.h.
+ *
+ * Data flow: a transport turns whatever it receives (a slot of the shared
+ * ring, a libfuse callback, a test's call) into a wire request -- an
+ * uvfs_in_header plus argument bytes, as defined in proto.h -- and hands it
+ * to uvfs_dispatch().  The opcode table decodes and validates the arguments
+ * and calls the backend.  The backend's uvfs_reply_*() builds a wire reply
+ * (uvfs_out_header + payload) and gives it to the transport's send_reply().
+ * So every transport speaks the same protocol, and tracing and statistics
+ * see every request in one place.
+ */
+#ifndef UVFS_LIB_UVFS_I_H
+#define UVFS_LIB_UVFS_I_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/uio.h>
+
+#include "uvfs/libuvfs.h"
+#include "uvfs/proto.h"
+#include "uvfs/uvfs.h"
+
+struct uvfs_msg;
+
+/* A decoded request: the fixed argument struct and up to two strings. */
+struct uvfs_msg {
+	const struct uvfs_in_header *in;
+	const void *arg;	/* fixed struct, argsize bytes (or NULL) */
+	size_t arglen;		/* bytes after the header */
+	const char *str[2];	/* NUL-terminated names, validated */
+	const void *payload;	/* bytes after fixed struct and strings */
+	size_t payload_len;
+};
+
+typedef void (*uvfs_handler_fn)(struct uvfs_req *req,
+				const struct uvfs_msg *msg);
+
+/* One row per opcode: drives dispatch, tracing and statistics. */
+struct uvfs_opdesc {
+	const char *name;
+	uint32_t argsize;	/* fixed argument struct */
+	uint8_t nstr;		/* NUL-terminated strings after it */
+	uint16_t strmax[2];	/* longest allowed string (without NUL) */
+	uvfs_handler_fn handler;
+};
+
+extern const struct uvfs_opdesc uvfs_optable[UVFS_OP_MAX];
+const struct uvfs_opdesc *uvfs_opdesc(uint32_t opcode);
+const char *uvfs_opname(uint32_t opcode);
+
+/* Per-op counters (atomics: several transport threads update them). */
+struct uvfs_opstats {
+	atomic_ulong calls;
+	atomic_ulong errors;
+	atomic_ulong ns;	/* total latency request -> reply */
+};
+
+/*
+ * What a transport provides.  send_reply() gets the whole reply as an iovec
+ * whose first element is the uvfs_out_header; it must not block for long and
+ * may be called from any thread.  notify() sends a notification (iov[0] is
+ * an uvfs_out_header with unique 0).  outbuf() optionally hands out reply
+ * payload space in the transport's own buffer.
+ */
+struct uvfs_transport_ops {
+	const char *name;
+	int (*send_reply)(struct uvfs_req *req, const struct iovec *iov,
+			  int iovcnt);
+	int (*notify)(struct uvfs_session *se, const struct iovec *iov,
+		      int iovcnt);
+	void *(*outbuf)(struct uvfs_req *req, size_t size);
+	void (*free_req)(struct uvfs_req *req);
+};
+
+struct uvfs_req {
+	struct uvfs_session *se;
+	struct uvfs_in_header in;	/* copy of the request header */
+	struct uvfs_ctx ctx;
+	uint32_t reply_max;		/* largest payload the caller takes */
+	bool replied;
+	bool in_batch;			/* a forget inside a batch: no reply */
+	uint64_t start_ns;
+	void *tp;			/* transport's cookie */
+};
+
+struct uvfs_session {
+	const struct uvfs_backend *backend;
+	struct uvfs_ops ops;		/* zero-filled past backend's ops_size */
+	void *priv;
+	const struct uvfs_transport_ops *tp;
+	void *tp_priv;
+	struct uvfs_session_opts opts;
+	FILE *trace;			/* -d: one line per request and reply */
+	pthread_mutex_t trace_lock;
+	uint32_t proto_minor;
+	uint32_t max_write;
+	bool mounted;
+	struct uvfs_opstats stats[UVFS_OP_MAX];
+};
+
+uint64_t uvfs_now_ns(void);
+
+/* Initialise req for a request that just arrived. */
+void uvfs_req_init(struct uvfs_req *req, struct uvfs_session *se,
+		   const struct uvfs_in_header *in, uint32_t reply_max, void *tp);
+
+/*
+ * Decode, validate, trace, count, and call the backend.  buf holds the
+ * arguments (in->len - sizeof(*in) bytes).  A malformed request is answered
+ * with -EINVAL, an unknown opcode or a missing op with -ENOSYS.
+ */
+void uvfs_dispatch(struct uvfs_req *req, const void *buf, size_t len);
+
+/* Send a reply made of header + payload iov; used by all uvfs_reply_*. */
+int uvfs_send_reply(struct uvfs_req *req, int err, const struct iovec *iov,
+		    int iovcnt);
+
+/* Convert between struct stat and the wire attribute. */
+void uvfs_stat_to_attr(const struct stat *st, struct uvfs_attr *a);
+void uvfs_attr_to_stat(const struct uvfs_attr *a, struct stat *st);
+void uvfs_entry_to_wire(const struct uvfs_entry *e, struct uvfs_entry_out *o);
+uint64_t uvfs_timeout_ns(double seconds);
+
+void uvfs_trace_request(struct uvfs_session *se, const struct uvfs_req *req,
+			const struct uvfs_msg *msg);
+void uvfs_trace_reply(struct uvfs_session *se, const struct uvfs_req *req,
+		      int err, size_t len);
+
+#endif /* UVFS_LIB_UVFS_I_H */

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+/* uvfsd's command line, and its error cases. */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+static struct uvfsd_options o;
+static char err[256];
+
+static int parse(int argc, const char **argv)
+{
+	err[0] = '\0';
+	return uvfsd_parse_options(argc, (char **)argv, &o, err, sizeof(err));
+}
+
+#define PARSE(...)                                                        \
+	({                                                                \
+		const char *av[] = { "uvfsd", __VA_ARGS__ };              \
+		parse((int)(sizeof(av) / sizeof(av[0])), av);             \
+	})
+
+START_TEST(test_basic)
+{
+	ck_assert_int_eq(PARSE("memfs", "none", "/mnt"), 0);
+	ck_assert_int_eq(o.action, UVFSD_RUN);
+	ck_assert_str_eq(o.backend, "memfs");
+	ck_assert_str_eq(o.source, "none");
+	ck_assert_str_eq(o.mountpoint, "/mnt");
+	ck_assert_int_eq(o.foreground, 0);
+	ck_assert_int_eq(o.session.debug, 0);
+	ck_assert_int_eq(o.transport, UVFSD_TRANSPORT_AUTO);
+	ck_assert_str_eq(o.session.fsname, "none");
+	ck_assert_ptr_null(o.session.backend_opts);
+}
+END_TEST
+
+START_TEST(test_flags)
+{
+	ck_assert_int_eq(PARSE("-d", "-s", "--transport=fuse", "-o",
+			       "ro,allow_other,default_permissions,fsname=img,subtype=x2",
+			       "ext2", "a.img", "/m"),
+			 0);
+	ck_assert_int_eq(o.foreground, 1);
+	ck_assert_int_eq(o.session.debug, 1);
+	ck_assert_int_eq(o.session.single_thread, 1);
+	ck_assert_int_eq(o.session.readonly, 1);
+	ck_assert_int_eq(o.session.allow_other, 1);
+	ck_assert_int_eq(o.session.default_permissions, 1);
+	ck_assert_str_eq(o.session.fsname, "img");
+	ck_assert_str_eq(o.session.subtype, "x2");
+	ck_assert_int_eq(o.transport, UVFSD_TRANSPORT_FUSE);
+	ck_assert_int_eq(PARSE("-f", "-o", "ro", "-o", "rw", "m", "s", "p"), 0);
+	ck_assert_int_eq(o.foreground, 1);
+	ck_assert_int_eq(o.session.debug, 0);
+	ck_assert_int_eq(o.session.readonly, 0);
+}
+END_TEST
+
+START_TEST(test_backend_opts)
+{
+	ck_assert_int_eq(PARSE("-o", "ro,size=10M,,foo", "-o", "bar=1", "memfs",
+			       "none", "/m"),
+			 0);
+	ck_assert_str_eq(o.session.backend_opts, "size=10M,foo,bar=1");
+}
+END_TEST
+
+START_TEST(test_actions)
+{
+	ck_assert_int_eq(PARSE("--help"), 0);
+	ck_assert_int_eq(o.action, UVFSD_HELP);
+	ck_assert_int_eq(PARSE("-V"), 0);
+	ck_assert_int_eq(o.action, UVFSD_VERSION);
+	ck_assert_int_eq(PARSE("--version"), 0);
+	ck_assert_int_eq(o.action, UVFSD_VERSION);
+	ck_assert_int_eq(PARSE("--list-backends"), 0);
+	ck_assert_int_eq(o.action, UVFSD_LIST_BACKENDS);
+}
+END_TEST
+
+START_TEST(test_direct_needs_no_mountpoint)
+{
+	ck_assert_int_eq(PARSE("--transport=direct", "ext2", "a.img"), 0);
+	ck_assert_ptr_null(o.mountpoint);
+	ck_assert_int_eq(o.transport, UVFSD_TRANSPORT_DIRECT);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+	ck_assert_int_eq(PARSE("--bogus", "m", "s", "p"), -EINVAL);
+	ck_assert_str_eq(err, "unknown option '--bogus'");
+	ck_assert_int_eq(PARSE("-z", "m", "s", "p"), -EINVAL);
+	ck_assert_str_eq(err, "unknown option '-z'");
+	ck_assert_int_eq(PARSE("m", "s"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "missing arguments"));
+	ck_assert_int_eq(PARSE("m", "s", "p", "q"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "too many arguments"));
+	ck_assert_int_eq(PARSE("--transport=nfs", "m", "s", "p"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "unknown transport"));
+	ck_assert_int_eq(PARSE("-o", "fsname=", "m", "s", "p"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "fsname"));
+	ck_assert_int_eq(PARSE("m", "", "p"), -EINVAL);
+	ck_assert_int_eq(PARSE("-o"), -EINVAL);
+	ck_assert_ptr_null(strchr(err, '\n'));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("options");
+	TCase *tc = tcase_create("options");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_basic);
+	tcase_add_test(tc, test_flags);
+	tcase_add_test(tc, test_backend_opts);
+	tcase_add_test(tc, test_actions);
+	tcase_add_test(tc, test_direct_needs_no_mountpoint);
+	tcase_add_test(tc, test_errors);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
