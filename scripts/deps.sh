@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install what uvfs needs to build and test, with apt-get, if missing.
+# Usage: scripts/deps.sh [--vm]   (--vm adds the kernel-module VM stage)
+set -euo pipefail
+
+pkgs=(build-essential cmake pkg-config libfuse3-dev fuse3 libext2fs-dev
+      e2fsprogs check valgrind attr acl fuse2fs python3 util-linux kmod)
+if [[ "${1:-}" == "--vm" ]]; then
+	pkgs+=(qemu-system-x86 linux-image-amd64 linux-headers-amd64
+	       busybox-static cpio xz-utils zstd)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing+=("$p")
+done
+if ((${#missing[@]})); then
+	echo "deps: installing ${missing[*]}"
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "deps: need root to apt-get install: ${missing[*]}" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi

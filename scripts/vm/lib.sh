@@ -1,0 +1,81 @@
+# shellcheck shell=bash
+# Common helpers for the uvfs VM test harness (sourced by vm-run.sh and
+# build-kmod.sh; not meant to be executed directly).
+
+vm_log() { printf '%s: %s\n' "${VM_PROG:-vm}" "$*" >&2; }
+vm_die() { vm_log "error: $*"; exit 1; }
+
+# vm_pick_kver: print the newest kernel version X for which all of
+#   /boot/vmlinuz-X, /lib/modules/X/modules.dep, /usr/src/linux-headers-X
+# exist.  UVFS_VM_KVER overrides the choice (it must still be complete).
+vm_pick_kver() {
+    local want="${UVFS_VM_KVER:-}" k v best=""
+    if [[ -n "$want" ]]; then
+        [[ -r /boot/vmlinuz-$want && -r /lib/modules/$want/modules.dep &&
+           -d /usr/src/linux-headers-$want ]] ||
+            vm_die "UVFS_VM_KVER=$want: kernel, modules or headers missing"
+        echo "$want"; return 0
+    fi
+    while read -r v; do
+        [[ -n "$v" ]] || continue
+        if [[ -r /lib/modules/$v/modules.dep && -d /usr/src/linux-headers-$v ]]; then
+            best="$v"
+        fi
+    done < <(for k in /boot/vmlinuz-*-amd64; do
+                 [[ -e "$k" ]] && echo "${k#/boot/vmlinuz-}"
+             done | sort -V)
+    [[ -n "$best" ]] || return 1
+    echo "$best"
+}
+
+# vm_apt_install PKG...: install Debian packages (needs root + apt-get).
+vm_apt_install() {
+    [[ $# -gt 0 ]] || return 0
+    command -v apt-get >/dev/null 2>&1 ||
+        vm_die "missing packages ($*) and no apt-get to install them"
+    local sudo=()
+    if [[ $(id -u) -ne 0 ]]; then
+        command -v sudo >/dev/null 2>&1 ||
+            vm_die "missing packages ($*); run as root or install them"
+        sudo=(sudo)
+    fi
+    vm_log "installing: $*"
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq >&2 ||
+        vm_die "apt-get update failed"
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$@" >&2 ||
+        vm_die "apt-get install $* failed"
+}
+
+# vm_ensure_deps FORCE [EXTRA_PKG...]: make sure the harness' host tools,
+# a VM kernel with modules and matching headers are present; install the
+# missing ones with apt-get (all of them if FORCE=1).
+vm_ensure_deps() {
+    local force="$1"; shift
+    local pkgs=() extra=("$@")
+    command -v qemu-system-x86_64 >/dev/null 2>&1 || pkgs+=(qemu-system-x86)
+    [[ -x /bin/busybox ]] && file_is_static /bin/busybox || pkgs+=(busybox-static)
+    [[ -x /sbin/mke2fs && -x /sbin/e2fsck && -x /sbin/debugfs ]] || pkgs+=(e2fsprogs)
+    command -v cpio >/dev/null 2>&1 || pkgs+=(cpio)
+    command -v modinfo >/dev/null 2>&1 || pkgs+=(kmod)
+    command -v make >/dev/null 2>&1 || pkgs+=(make)
+    command -v timeout >/dev/null 2>&1 || pkgs+=(coreutils)
+    if ! vm_pick_kver >/dev/null 2>&1; then
+        pkgs+=(linux-image-amd64 linux-headers-amd64)
+    fi
+    if [[ "$force" == 1 ]]; then
+        pkgs=(qemu-system-x86 linux-image-amd64 linux-headers-amd64
+              busybox-static e2fsprogs cpio kmod make gcc)
+    fi
+    pkgs+=("${extra[@]}")
+    vm_apt_install "${pkgs[@]}"
+    vm_pick_kver >/dev/null ||
+        vm_die "no /boot/vmlinuz-*-amd64 with matching /lib/modules and /usr/src/linux-headers"
+}
+
+# file_is_static PATH: true for a statically linked ELF (no PT_INTERP).
+file_is_static() {
+    local out
+    out=$(LC_ALL=C ldd "$1" 2>&1) || true
+    [[ "$out" == *"not a dynamic executable"* || "$out" == *"statically linked"* ]]
+}

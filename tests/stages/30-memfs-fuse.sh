@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# memfs mounted with uvfsd over FUSE passes the POSIX suite.
+set -euo pipefail
+build=$1
+export UVFS_BACKEND_PATH=$build/backends
+tmp=$(mktemp -d /tmp/uvfs-memfs.XXXXXX)
+mnt=$tmp/mnt
+mkdir "$mnt"
+cleanup() {
+	fusermount3 -u -z "$mnt" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+"$build/bin/uvfsd" -f --stats -o default_permissions,allow_other \
+	--transport=fuse memfs none "$mnt" 2>"$tmp/uvfsd.log" &
+pid=$!
+for ((i = 0; i < 100; i++)); do
+	grep -q " $mnt " /proc/self/mounts && break
+	sleep 0.1
+done
+rc=0
+"$build/bin/uvfs-posix-suite" "$mnt" || rc=$?
+fusermount3 -u "$mnt"
+wait "$pid" || { echo "uvfsd exited with $?"; rc=1; }
+cat "$tmp/uvfsd.log"
+exit $rc
