@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,11 @@ static int serve_fuse(struct uvfs_session *se, const struct uvfsd_options *o,
 			 strerror(errno));
 		return die(err);
 	}
+	/* A shell starts background jobs with SIGINT ignored; we want every
+	 * SIGINT/SIGTERM/SIGHUP to unmount cleanly, so take them back. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	ret = uvfs_fuse_mount(se, mountpoint, &f, err, sizeof(err));
 	if (ret)
 		return die(err);

@@ -69,8 +69,9 @@ int uvfs_send_reply(struct uvfs_req *req, int err, const struct iovec *iov,
 	struct uvfs_out_header out;
 	struct iovec all[4];
 	uint32_t opcode = req->in.opcode;
+	void *heapbuf;
 	size_t len = 0;
-	int i;
+	int i, ret;
 
 	if (req->replied) {
 		uvfs_log("uvfs: %s answered twice", uvfs_opname(opcode));
@@ -117,8 +118,12 @@ int uvfs_send_reply(struct uvfs_req *req, int err, const struct iovec *iov,
 					  memory_order_relaxed);
 	}
 	uvfs_trace_reply(se, req, err, len);
-	/* The transport may free req: don't touch it afterwards. */
-	return se->tp->send_reply(req, all, iovcnt + 1);
+	/* The transport may free req: don't touch it afterwards.  The
+	 * transport has sent or copied the payload when send_reply returns. */
+	heapbuf = req->heapbuf;
+	ret = se->tp->send_reply(req, all, iovcnt + 1);
+	free(heapbuf);
+	return ret;
 }
 
 int uvfs_reply_err(struct uvfs_req *req, int err)
@@ -136,6 +141,8 @@ void uvfs_reply_none(struct uvfs_req *req)
 		return;
 	req->replied = true;
 	uvfs_trace_reply(req->se, req, 0, 0);
+	free(req->heapbuf);
+	req->heapbuf = NULL;
 	if (req->se->tp->free_req)
 		req->se->tp->free_req(req);
 }
@@ -317,9 +324,18 @@ int uvfs_reply_lseek(struct uvfs_req *req, off_t off)
 
 void *uvfs_req_outbuf(struct uvfs_req *req, size_t size)
 {
-	if (size > req->reply_max || !req->se->tp->outbuf)
+	void *p;
+
+	if (size > req->reply_max)
 		return NULL;
-	return req->se->tp->outbuf(req, size);
+	if (req->se->tp->outbuf) {
+		p = req->se->tp->outbuf(req, size);
+		if (p)
+			return p;
+	}
+	free(req->heapbuf);
+	req->heapbuf = malloc(size ? size : 1);
+	return req->heapbuf;
 }
 
 /* ---- directory records ---- */

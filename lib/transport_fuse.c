@@ -1009,12 +1009,33 @@ static void ll_statfs(fuse_req_t freq, fuse_ino_t ino)
 	submit(u, UVFS_OP_STATFS, ino, sizeof(struct uvfs_statfs_out));
 }
 
+/*
+ * FUSE passes every xattr name through; other Linux filesystems (and the
+ * uvfs kernel module, through its handler table) only know these
+ * namespaces and fail the others with EOPNOTSUPP.
+ */
+static bool xattr_name_known(const char *name)
+{
+	static const char *const prefixes[] = { "user.", "trusted.",
+						"security.", "system." };
+	size_t i;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
 static void ll_setxattr(fuse_req_t freq, fuse_ino_t ino, const char *name,
 			const char *value, size_t size, int flags)
 {
 	struct uvfs_setxattr_in in = { 0 };
 	struct fuse_ureq *u;
 
+	if (!xattr_name_known(name)) {
+		fuse_reply_err(freq, EOPNOTSUPP);
+		return;
+	}
 	if (size > UVFS_XATTR_SIZE_MAX) {
 		fuse_reply_err(freq, E2BIG);
 		return;
@@ -1039,6 +1060,11 @@ static void xattr_query(fuse_req_t freq, uint32_t opcode, fuse_ino_t ino,
 
 	if (!u)
 		return;
+	if (name && !xattr_name_known(name)) {
+		ureq_free(u);
+		fuse_reply_err(freq, EOPNOTSUPP);
+		return;
+	}
 	if (size > UINT32_MAX)
 		size = UINT32_MAX;
 	u->size = (uint32_t)size;
@@ -1063,6 +1089,10 @@ static void ll_listxattr(fuse_req_t freq, fuse_ino_t ino, size_t size)
 
 static void ll_removexattr(fuse_req_t freq, fuse_ino_t ino, const char *name)
 {
+	if (!xattr_name_known(name)) {
+		fuse_reply_err(freq, EOPNOTSUPP);
+		return;
+	}
 	name_op(freq, UVFS_OP_REMOVEXATTR, ino, name);
 }
 

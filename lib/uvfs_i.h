@@ -86,6 +86,7 @@ struct uvfs_req {
 	bool in_batch;			/* a forget inside a batch: no reply */
 	uint64_t start_ns;
 	void *tp;			/* transport's cookie */
+	void *heapbuf;			/* uvfs_req_outbuf() fallback */
 };
 
 struct uvfs_session {

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds with warnings as
 # errors, and runs every stage.  Run as root (mounts, loop devices, VM).
-# Usage: scripts/test.sh [--no-vm] [--quick]
-#   --no-vm   skip the kernel-module stage in QEMU
-#   --quick   fewer seeds / images in the long ext2 tests
+# Usage: scripts/test.sh [--no-vm] [--quick] [--only PATTERN]
+#   --no-vm       skip the kernel-module stages in QEMU
+#   --quick       fewer seeds / images in the long ext2 tests
+#   --only PAT    run only the stages whose name matches PAT (a glob)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build
 build_asan=$top/build-asan
-vm=1 quick=0
-for a in "$@"; do
-	case $a in
+vm=1 quick=0 only='*'
+while (($#)); do
+	case $1 in
 	--no-vm) vm=0 ;;
 	--quick) quick=1 ;;
-	*) echo "test.sh: unknown option '$a'" >&2; exit 2 ;;
+	--only) only=${2:?--only needs a pattern}; shift ;;
+	*) echo "test.sh: unknown option '$1'" >&2; exit 2 ;;
 	esac
+	shift
 done
 if [[ $(id -u) -ne 0 ]]; then
 	echo "test.sh: run as root (the tests mount filesystems)" >&2
@@ -28,8 +31,10 @@ stage() { # NAME CMD...: run one stage, log to build/logs/NAME.log
 	shift
 	s=$(date +%s)
 	echo "== $name"
-	"$@" >"$build/logs/$name.log" 2>&1
+	# Every stage is bounded: a hang fails the stage, not the whole run.
+	timeout -k 10 "${UVFS_STAGE_TIMEOUT:-1500}" "$@" >"$build/logs/$name.log" 2>&1
 	rc=$?
+	((rc == 124)) && echo "stage timed out" >>"$build/logs/$name.log"
 	tail -n 4 "$build/logs/$name.log" | sed 's/^/   | /'
 	if ((rc == 0)); then
 		pass=$((pass + 1))
@@ -50,6 +55,8 @@ mkdir -p "$build/logs"
 
 for s in "$top"/tests/stages/*.sh; do
 	name=$(basename "$s" .sh)
+	# shellcheck disable=SC2254
+	case $name in $only) ;; *) continue ;; esac
 	case $name in
 	*vm*) ((vm)) || { echo "== $name: not run (--no-vm)"; continue; } ;;
 	esac

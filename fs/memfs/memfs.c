@@ -55,8 +55,9 @@
 #define BLOCK_SIZE	4096u
 #define DEFAULT_SIZE	(1ull << 40)	/* capacity without -o size= */
 #define TIMEOUT		1.0		/* seconds the kernel may cache */
-#define DIRENT_BYTES	32		/* made-up st_size per directory entry */
+#define DIRENT_BYTES	32		/* a directory's st_size per entry */
 #define HASH_MIN	64
+#define BLOCKS_512	(BLOCK_SIZE / 512)	/* st_blocks per block */
 
 /* Which timestamps touch() sets. */
 #define T_ATIME		1
@@ -253,7 +254,7 @@ static void stat_of(const struct memfs_inode *ino, struct stat *st)
 {
 	*st = ino->st;
 	if (S_ISREG(ino->st.st_mode))
-		st->st_blocks = (blkcnt_t)ino->file.nblocks * (BLOCK_SIZE / 512);
+		st->st_blocks = (blkcnt_t)ino->file.nblocks * BLOCKS_512;
 }
 
 /*
@@ -474,7 +475,7 @@ static void punch_range(struct memfs *fs, struct memfs_inode *ino,
 			uint64_t off, uint64_t end)
 {
 	uint64_t first = off / BLOCK_SIZE + (off % BLOCK_SIZE != 0);
-	uint64_t last = end / BLOCK_SIZE;	/* whole blocks: [first, last) */
+	uint64_t last = end / BLOCK_SIZE;	/* whole ones: [first, last) */
 
 	if (off % BLOCK_SIZE) {
 		uint64_t stop = first * BLOCK_SIZE < end ? first * BLOCK_SIZE :
@@ -1184,7 +1185,8 @@ static int do_fallocate(struct memfs *fs, struct memfs_inode *ino, int mode,
 		if (err)
 			return err;
 	}
-	if (!(mode & FALLOC_FL_KEEP_SIZE) && off + len > (uint64_t)ino->st.st_size)
+	if (!(mode & FALLOC_FL_KEEP_SIZE) &&
+	    off + len > (uint64_t)ino->st.st_size)
 		ino->st.st_size = (off_t)(off + len);
 	return 0;
 }
@@ -1226,7 +1228,8 @@ static off_t do_lseek(const struct memfs_inode *ino, uint64_t off, int whence)
 		return res < size ? (off_t)res : -ENXIO;
 	}
 	/* SEEK_HOLE: walk the run of blocks starting at off's block. */
-	while (pos < ino->file.nblocks && ino->file.blocks[pos].index == index) {
+	while (pos < ino->file.nblocks &&
+	       ino->file.blocks[pos].index == index) {
 		pos++;
 		index++;
 	}

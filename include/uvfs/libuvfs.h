@@ -95,6 +95,29 @@ int uvfs_fuse_loop(struct uvfs_fuse *f);
 /* Unmount (if still mounted) and free. */
 void uvfs_fuse_free(struct uvfs_fuse *f);
 
+/* ---- the kmod transport (uvfs.ko, /dev/uvfs shared-memory channel) ---- */
+
+struct uvfs_kmod;
+
+/*
+ * Open /dev/uvfs, set up and map the channel, start one serving thread per
+ * queue and mount(2) the "uvfs" file system at mountpoint (the kernel's
+ * INIT arrives during mount and is served by those threads).  0 or -errno
+ * with a one-line reason in err.  The threads do not survive fork(): detach
+ * before calling this (or accept that uvfs_kmod_loop restarts them in the
+ * child).
+ */
+int uvfs_kmod_mount(struct uvfs_session *se, const char *mountpoint,
+		    struct uvfs_kmod **out, char *err, size_t errlen);
+/*
+ * Serve until the file system is unmounted (DESTROY answered), or a
+ * SIGINT/SIGTERM/SIGHUP: then unmount (lazily if busy) and keep serving
+ * until the kernel lets go; a second signal stops at once.  0 or -errno.
+ */
+int uvfs_kmod_loop(struct uvfs_kmod *k);
+/* Stop the threads, close the channel (the kernel aborts what is left). */
+void uvfs_kmod_free(struct uvfs_kmod *k);
+
 #ifdef __cplusplus
 }
 #endif

@@ -443,7 +443,20 @@ struct uvfs_notify_inval_entry {
  * mmaps the whole area.  Queue q lives at offset q * queue_stride; inside it
  * a header page, then depth slots of slot_size bytes.  A slot holds one
  * request (uvfs_in_header + args + payload) and, once served, its reply
- * (uvfs_out_header + payload) written over it.
+ * (uvfs_out_header + payload) written over it.  The header page is
+ * reserved (zero) for now.  slot_size is a multiple of the page size and
+ * leaves one page for headers and arguments: the largest READ/WRITE payload
+ * is slot_size - 4096 (the kernel announces it in uvfs_init_in.max_write).
+ *
+ * Slot life cycle: the kernel fills a free slot and makes it ready; one
+ * UVFS_IOC_WAIT hands it to the daemon (ready[]); the daemon writes the
+ * reply over it and names it in done[] of a later WAIT or COMMIT on the
+ * same queue; the kernel then copies the reply out (it validates its copy,
+ * never the shared memory) and frees the slot.  Requests that get no reply
+ * (FORGET) must be named in done[] too, so their slot is freed.
+ *
+ * The kernel reads a slot's reply only when it is committed and never
+ * again after: replies to the same slot after that are ignored.
  */
 struct uvfs_chan_setup {
 	__u32 nqueues;		/* in: 0 = one per possible CPU; out: actual */
@@ -458,6 +471,16 @@ struct uvfs_chan_setup {
  * UVFS_IOC_WAIT: commit the replies named in done[] (slot indexes of queue
  * 'queue'), then sleep until at least one new request is ready (or the
  * timeout / channel shutdown), and return the ready slot indexes in ready[].
+ * done[] is consumed whatever the result (except EFAULT / EINVAL on the
+ * struct itself); entries naming a slot the daemon does not own are
+ * skipped.  Errors: EINTR (a signal: call again), ENODEV (the file system
+ * was unmounted and DESTROY answered: stop serving), ENOTCONN (channel
+ * aborted), EINVAL (bad queue / ndone / no SETUP yet).
+ * spin_us is reserved (busy-poll before sleeping; ignored for now).
+ *
+ * UVFS_IOC_COMMIT: the same struct; only commits done[], never sleeps and
+ * returns nready = 0.  For replies sent by a thread other than the queue's
+ * serving thread.
  */
 #define UVFS_WAIT_MAX 64
 
@@ -474,6 +497,15 @@ struct uvfs_chan_wait {
 #define UVFS_IOC_SETUP  _IOWR(UVFS_IOC_MAGIC, 1, struct uvfs_chan_setup)
 #define UVFS_IOC_WAIT   _IOWR(UVFS_IOC_MAGIC, 2, struct uvfs_chan_wait)
 #define UVFS_IOC_NOTIFY _IOW(UVFS_IOC_MAGIC, 3, __u64)
+#define UVFS_IOC_COMMIT _IOW(UVFS_IOC_MAGIC, 4, struct uvfs_chan_wait)
+/* Wake every UVFS_IOC_WAIT with ENODEV, now and later (daemon stopping). */
+#define UVFS_IOC_SHUTDOWN _IO(UVFS_IOC_MAGIC, 5)
+
+#define UVFS_CHAN_HDR_SIZE 4096	/* header page at the start of a queue */
+#define UVFS_CHAN_MAX_QUEUES 64
+#define UVFS_CHAN_MAX_DEPTH 1024
+#define UVFS_CHAN_MIN_SLOT 8192
+#define UVFS_CHAN_MAX_SLOT (1024 * 1024 + 4096)
 
 /* ------------------------------------------------------------------------
  * Size assertions: the ABI.

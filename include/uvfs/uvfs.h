@@ -24,6 +24,19 @@
  * entry other than "." and "..") adds one to the node's lookup count; forget
  * subtracts.  A node may be freed once it is unlinked and its count is zero.
  *
+ * If a reply function that hands out an entry returns an error, the entry
+ * was not delivered and the lookup count must not be raised.  readdirplus
+ * entries count once uvfs_reply_buf() of the buffer returned 0.
+ *
+ * Modes passed to create, mkdir and mknod already have the caller's umask
+ * applied by the kernel; uvfs_req_ctx()->umask is for information only.
+ *
+ * Missing ops: forget is only called when forget_multi is NULL.  When open,
+ * opendir, release, releasedir, flush, fsync, fsyncdir or access are NULL
+ * the library answers success (fh 0); a NULL statfs answers an empty
+ * filesystem; every other NULL op answers -ENOSYS, and the kernel module
+ * stops sending it.
+ *
  * Ops may be called concurrently from several threads unless the daemon
  * runs with -s; the backend does its own locking.
  */
@@ -197,9 +210,10 @@ int uvfs_reply_lseek(struct uvfs_req *req, off_t off);
 /*
  * A buffer of at least size bytes for the reply payload of a READ, READDIR
  * or GETXATTR, living in the transport's reply area where it can (the
- * shared ring for the kernel module: no copy).  Fill it, then reply with
- * uvfs_reply_buf(req, same pointer, bytes used).  NULL if size exceeds
- * what the request asked for.
+ * shared ring for the kernel module: no copy), else allocated by the
+ * library and freed after the reply.  Fill it, then reply with
+ * uvfs_reply_buf(req, same pointer, bytes used).  NULL only if size exceeds
+ * what the request asked for, or on out-of-memory.
  */
 void *uvfs_req_outbuf(struct uvfs_req *req, size_t size);
 

@@ -95,6 +95,7 @@ MODDIR=/lib/modules/$KVER
 
 T_START=$(date +%s.%N)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/uvfs-vm.XXXXXX")
+# shellcheck disable=SC2317  # invoked via trap
 cleanup() {
     if [[ "$KEEP" == 1 ]]; then vm_log "work directory kept: $WORK"
     else rm -rf "$WORK"; fi
@@ -164,7 +165,8 @@ if [[ "$GDB" == 1 ]]; then
     put_bin "$(command -v gdb)" /usr/bin/gdb
     [[ -d /usr/share/gdb ]] && { mkdir -p "$R/usr/share"; cp -a /usr/share/gdb "$R/usr/share/"; }
     # gdb embeds python; without its stdlib it cannot start.
-    pylib=$(ls -d /usr/lib/python3.[0-9]* 2>/dev/null | sort -V | tail -n1 || true)
+    pylib=$(printf '%s\n' /usr/lib/python3.[0-9]* | sort -V | tail -n1)
+    [[ -d "$pylib" ]] || pylib=""
     if [[ -n "$pylib" ]]; then
         mkdir -p "$R$pylib"
         tar -C "$pylib" --exclude=test --exclude=__pycache__ --exclude=idlelib \
@@ -281,6 +283,11 @@ done
 # ----------------------------------------------------------- guest init ---
 if [[ -n "$SCRIPT" ]]; then cp "$SCRIPT" "$R/uvfs-vm/script"; chmod 755 "$R/uvfs-vm/script"; fi
 echo "$INTERACTIVE" >"$R/uvfs-vm/interactive"
+# guest-side watchdog: shortly before the host kills QEMU, dump the blocked
+# tasks and the kernel log so that a hang leaves a diagnosable trace
+wd=0
+if [[ "$INTERACTIVE" == 0 && "$TIMEOUT" -ge 60 ]]; then wd=$((TIMEOUT - 25)); fi
+echo "$wd" >"$R/uvfs-vm/watchdog"
 
 cat >"$R/init" <<'EOF'
 #!/bin/busybox sh
@@ -319,6 +326,21 @@ while read -r kind path; do
     fi
 done </uvfs-vm/modules
 
+wd=$(cat /uvfs-vm/watchdog)
+wdpid=
+if [ "$wd" -gt 0 ]; then
+    (
+        sleep "$wd"
+        echo
+        echo "vm-init: WATCHDOG: still running after ${wd}s of guest time, dumping blocked tasks + kernel log"
+        echo w >/proc/sysrq-trigger
+        echo "UVFS-VM-DMESG-BEGIN"
+        dmesg -s 8388608
+        echo "UVFS-VM-DMESG-END"
+    ) &
+    wdpid=$!
+fi
+
 if [ "$status" = 0 ] && [ -f /uvfs-vm/script ]; then
     cd /tmp
     if [ "$(head -c 2 /uvfs-vm/script)" = "#!" ]; then
@@ -338,10 +360,17 @@ if [ "$(cat /uvfs-vm/interactive)" = 1 ]; then
     setsid cttyhack /bin/sh -l
 fi
 
+[ -n "$wdpid" ] && kill "$wdpid" 2>/dev/null
 sync
-echo "UVFS-VM-DMESG-BEGIN"
-dmesg -s 8388608
-echo "UVFS-VM-DMESG-END"
+echo
+if [ "$(cat /uvfs-vm/interactive)" = 1 ]; then
+    echo "vm-init: kernel log errors (if any):"
+    dmesg -s 8388608 | grep -E 'Oops|BUG:|WARNING:|Call Trace|lockdep|general protection|kernel BUG|INFO: task .* blocked|Kernel panic'
+else
+    echo "UVFS-VM-DMESG-BEGIN"
+    dmesg -s 8388608
+    echo "UVFS-VM-DMESG-END"
+fi
 echo "UVFS-VM-EXIT $status"
 sleep 0.2
 poweroff -f
@@ -409,27 +438,42 @@ if [[ "$qrc" == 124 || "$qrc" == 137 ]]; then
     vm_log "timed out after $TIMEOUT s"
     result=1
 fi
-status=$(sed -n 's/^UVFS-VM-EXIT \([0-9]*\)$/\1/p' "$LOG_TMP" | tail -n1)
+status=$(sed -n 's/.*UVFS-VM-EXIT \([0-9][0-9]*\).*/\1/p' "$LOG_TMP" | tail -n1)
+# the guest's kernel log dump (the last one; also written by the watchdog)
+awk '/^UVFS-VM-DMESG-BEGIN/ { n = 0; on = 1; next } /^UVFS-VM-DMESG-END/ { on = 0; next }
+     on { buf[n++] = $0 } END { for (i = 0; i < n; i++) print buf[i] }' "$LOG_TMP" >"$WORK/dmesg"
+# console output without the dmesg dumps
+awk '/^UVFS-VM-DMESG-BEGIN/ { on = 1; next } /^UVFS-VM-DMESG-END/ { on = 0; next } !on' \
+    "$LOG_TMP" >"$WORK/console"
+# report_kernel_errors FILE: print offending lines + the log from the first
+# one on; true if there were any
+report_kernel_errors() {
+    local errs first
+    errs=$(kernel_errors "$1")
+    [[ -n "$errs" ]] || return 1
+    vm_log "FAIL: kernel log contains errors:"
+    sed 's/^/  ! /' <<<"$errs" >&2
+    if [[ "$VERBOSE" != 1 ]]; then
+        vm_log "kernel log from the first error on (up to 150 lines):"
+        first=$(head -n1 <<<"$errs")
+        awk -v f="$first" 'index($0, f) == 1 { on = 1 } on && n < 150 { print "  | " $0; n++ }' "$1" >&2
+    fi
+    return 0
+}
 if [[ -z "$status" ]]; then
     [[ "$result" == 1 ]] || vm_log "no UVFS-VM-EXIT marker (qemu exit $qrc): guest crashed, panicked or hung"
     vm_log "last console lines:"
-    tail -n 40 "$LOG_TMP" | sed 's/^/  | /' >&2
-    errs=$(kernel_errors "$LOG_TMP")
-    [[ -n "$errs" ]] && { vm_log "kernel errors on the console:"; sed 's/^/  ! /' <<<"$errs" >&2; }
+    tail -n 40 "$WORK/console" | sed 's/^/  | /' >&2
+    if [[ -s "$WORK/dmesg" ]]; then
+        # the guest watchdog dumped the kernel log (incl. blocked tasks)
+        report_kernel_errors "$WORK/dmesg" ||
+            { vm_log "kernel log tail (guest watchdog dump):"; tail -n 25 "$WORK/dmesg" | sed 's/^/  | /' >&2; }
+    else
+        report_kernel_errors "$WORK/console" || true
+    fi
     result=1
 else
-    sed -n '/^UVFS-VM-DMESG-BEGIN/,/^UVFS-VM-DMESG-END/{/^UVFS-VM-DMESG-/d;p}' "$LOG_TMP" >"$WORK/dmesg"
-    errs=$(kernel_errors "$WORK/dmesg")
-    if [[ -n "$errs" ]]; then
-        vm_log "FAIL: kernel log contains errors:"
-        sed 's/^/  ! /' <<<"$errs" >&2
-        if [[ "$VERBOSE" != 1 ]]; then
-            vm_log "kernel log from the first error on (up to 150 lines):"
-            first=$(head -n1 <<<"$errs")
-            awk -v f="$first" 'index($0, f) == 1 { on = 1 } on && n < 150 { print "  | " $0; n++ }' "$WORK/dmesg" >&2
-        fi
-        result=1
-    fi
+    report_kernel_errors "$WORK/dmesg" && result=1
     if [[ "$status" != 0 ]]; then
         vm_log "guest script exited with status $status"
         [[ "$result" == 0 ]] && result=$status

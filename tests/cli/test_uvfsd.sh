@@ -59,7 +59,9 @@ touch "$tmp/file"
 expect_error "unknown backend" "unknown backend 'nosuch'" \
 	"$uvfsd" nosuch none "$mnt"
 expect_error "invalid backend name" "invalid backend name" \
-	"$uvfsd" "../x" none "$mnt"
+	"$uvfsd" "Bad.Name" none "$mnt"
+expect_error "backend path not a plugin" "cannot load backend" \
+	"$uvfsd" "$tmp/file" none "$mnt"
 expect_error "missing mountpoint" "$tmp/nope: No such file" \
 	"$uvfsd" memfs none "$tmp/nope"
 expect_error "mountpoint not a directory" "is not a directory" \

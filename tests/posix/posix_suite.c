@@ -12,7 +12,9 @@
 #include <stdarg.h>
 #include <sys/wait.h>
 
-#define TEST_TIMEOUT 30
+#ifndef TEST_TIMEOUT
+#define TEST_TIMEOUT 30 /* seconds per test case */
+#endif
 
 int g_verbose;
 const char *g_other_dir;
@@ -47,6 +49,17 @@ void tfail(const char *file, int line, const char *fmt, ...)
         fprintf(stderr, "%s\n", buf);
     }
     _exit(1);
+}
+
+void eq_fail(const char *file, int line, const char *aexpr, const char *bexpr,
+             long long a, long long b)
+{
+    char *end;
+    errno = 0;
+    (void)strtoll(bexpr, &end, 0);
+    if (*end == '\0' && errno == 0) /* expected value is a plain number */
+        tfail(file, line, "%s: expected %lld, got %lld", aexpr, b, a);
+    tfail(file, line, "%s: expected %lld (%s), got %lld", aexpr, b, bexpr, a);
 }
 
 void tnote(const char *fmt, ...)
@@ -376,7 +389,7 @@ static const struct testcase *const all_tables[] = {
     meta_cases,
 };
 
-static void usage_error(const char *msg)
+static __attribute__((noreturn)) void usage_error(const char *msg)
 {
     fprintf(stderr,
             "%s: %s (usage: %s [-v] [-l] [-x OTHER_FS_DIR] [-t FILTER] DIR)\n",
@@ -510,7 +523,8 @@ int main(int argc, char **argv)
         const char *b = strrchr(argv[0], '/');
         g_progname = b ? b + 1 : argv[0];
     }
-    while ((opt = getopt(argc, argv, "vlx:t:h")) != -1) {
+    opterr = 0;
+    while ((opt = getopt(argc, argv, ":vlx:t:h")) != -1) {
         switch (opt) {
         case 'v':
             g_verbose = 1;
@@ -532,8 +546,16 @@ int main(int argc, char **argv)
                    "      comma separated substrings in FILTER\n",
                    g_progname);
             return 0;
-        default:
-            usage_error("invalid option");
+        case ':': {
+            char m[64];
+            snprintf(m, sizeof(m), "option -%c requires an argument", optopt);
+            usage_error(m);
+        }
+        default: {
+            char m[64];
+            snprintf(m, sizeof(m), "invalid option -%c", optopt);
+            usage_error(m);
+        }
         }
     }
 
@@ -544,6 +566,10 @@ int main(int argc, char **argv)
                     printf("%s\n", tc->name);
         return 0;
     }
+    for (size_t t = 0; t < sizeof(all_tables) / sizeof(all_tables[0]); t++)
+        for (const struct testcase *tc = all_tables[t]; tc->name; tc++)
+            if (matches(tc->name, filter))
+                selected++;
     if (optind != argc - 1)
         usage_error(optind >= argc ? "missing DIR argument"
                                    : "exactly one DIR argument expected");
@@ -572,6 +598,11 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (selected == 0) {
+        fprintf(stderr, "%s: no test name matches filter \"%s\"\n",
+                g_progname, filter ? filter : "");
+        return 2;
+    }
     if (strlen(dirbuf) > 2000) {
         fprintf(stderr, "%s: %s: path too long\n", g_progname, dirbuf);
         return 2;
@@ -599,7 +630,6 @@ int main(int argc, char **argv)
         for (const struct testcase *tc = all_tables[t]; tc->name; tc++) {
             if (!matches(tc->name, filter))
                 continue;
-            selected++;
             if (run_case(tc))
                 passed++;
             else
@@ -611,11 +641,6 @@ int main(int argc, char **argv)
         printf("FAIL cleanup: removing work directory %s: %s\n", g_workdir,
                strerror(errno));
         failed++;
-    }
-    if (selected == 0) {
-        fprintf(stderr, "%s: no test matches filter \"%s\"\n", g_progname,
-                filter ? filter : "");
-        return 2;
     }
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

@@ -56,6 +56,8 @@ void tfail(const char *file, int line, const char *fmt, ...)
 void tnote(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define FAIL(...) tfail(__FILE__, __LINE__, __VA_ARGS__)
+void eq_fail(const char *file, int line, const char *aexpr, const char *bexpr,
+             long long a, long long b) __attribute__((noreturn));
 
 /* Generic condition. */
 #define CHECK(cond, ...)                                                       \
@@ -99,7 +101,7 @@ void tnote(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     do {                                                                       \
         long long eq_a_ = (long long)(a), eq_b_ = (long long)(b);              \
         if (eq_a_ != eq_b_)                                                    \
-            FAIL("%s: expected %lld (%s), got %lld", #a, eq_b_, #b, eq_a_);    \
+            eq_fail(__FILE__, __LINE__, #a, #b, eq_a_, eq_b_);                 \
     } while (0)
 
 /* Same, printing in octal (modes). */

@@ -60,6 +60,7 @@ check "symlink target"                 sh -c "[ \"\$(readlink $MNT/link)\" = hel
 check "umount again"                   umount $MNT
 
 # --- tools ---
+# shellcheck disable=SC2016
 check "bash runs"                      /bin/bash -c '[[ ${BASH_VERSINFO[0]} -ge 5 ]]'
 check "/dev/shm is tmpfs"              grep -q " /dev/shm tmpfs " /proc/mounts
 check "/tmp is tmpfs"                  grep -q " /tmp tmpfs " /proc/mounts
