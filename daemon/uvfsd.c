@@ -17,10 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mountlock.h"
 #include "options.h"
 #include "probe.h"
 
-#define ERRLEN 512
+#define ERRLEN (PATH_MAX + 512)
 
 static int die(const char *msg)
 {
@@ -125,6 +126,8 @@ static int serve_fuse(struct uvfs_session *se, const struct uvfsd_options *o,
 	char err[ERRLEN];
 	int ret;
 
+	int lock;
+
 	if (access("/dev/fuse", R_OK | W_OK) < 0) {
 		snprintf(err, sizeof(err), "/dev/fuse: %s (is FUSE available?)",
 			 strerror(errno));
@@ -135,9 +138,18 @@ static int serve_fuse(struct uvfs_session *se, const struct uvfsd_options *o,
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
-	ret = uvfs_fuse_mount(se, mountpoint, &f, err, sizeof(err));
-	if (ret)
+	lock = uvfs_mountlock_take(mountpoint);
+	if (lock < 0) {
+		snprintf(err, sizeof(err), "mountpoint %s: %s", mountpoint,
+			 lock == -EBUSY ? "another uvfsd serves it" :
+					  strerror(-lock));
 		return die(err);
+	}
+	ret = uvfs_fuse_mount(se, mountpoint, &f, err, sizeof(err));
+	if (ret) {
+		uvfs_mountlock_release(mountpoint, lock);
+		return die(err);
+	}
 	if (!o->foreground) {
 		ret = daemonize();
 		if (ret) {
@@ -148,6 +160,11 @@ static int serve_fuse(struct uvfs_session *se, const struct uvfsd_options *o,
 	}
 	ret = uvfs_fuse_loop(f);
 	uvfs_fuse_free(f);
+	/* Flush and release the source before dropping the lock: `uvfs
+	 * umount` returns when the lock goes, and the image must be
+	 * consistent by then. */
+	uvfs_session_unmount(se);
+	uvfs_mountlock_release(mountpoint, lock);
 	return ret ? 1 : 0;
 }
 

@@ -93,6 +93,19 @@ else
 	bad "detaches and mounts" "$(cat "$tmp/err")"
 fi
 
+# uvfs umount returns only after the daemon has exited
+if "$uvfsd" memfs none "$mnt" 2>"$tmp/err" && mounted; then
+	pid=$(pgrep -f "uvfsd memfs none $mnt" | head -1)
+	dd if=/dev/zero of="$mnt/big" bs=1M count=8 status=none
+	if "$build/bin/uvfs" umount "$mnt" && ! kill -0 "$pid" 2>/dev/null &&
+		! mounted; then ok "uvfs umount waits for the daemon"
+	else bad "uvfs umount waits for the daemon" "pid $pid alive or still mounted"; fi
+else
+	bad "uvfs umount waits for the daemon" "mount failed: $(cat "$tmp/err")"
+fi
+expect_error "uvfs umount of a non-mount" "uvfs umount: .*Invalid argument" \
+	"$build/bin/uvfs" umount "$tmp"
+
 for sig in TERM INT; do
 	"$uvfsd" -f memfs none "$mnt" 2>"$tmp/err" &
 	pid=$!
