@@ -76,5 +76,6 @@ void uvfs_mountlock_release(const char *mountpoint, int fd)
 		return;
 	if (!uvfs_mountlock_path(mountpoint, path, sizeof(path)))
 		unlink(path);
-	close(fd);
+	/* fd stays open: the lock goes with the process, so a waiter wakes
+	 * only once we are really gone. */
 }

@@ -14,7 +14,8 @@
 int uvfs_mountlock_path(const char *mountpoint, char *path, size_t len);
 /* Create and lock it (non-blocking); returns the fd to keep, or -errno. */
 int uvfs_mountlock_take(const char *mountpoint);
-/* Remove the lock file and close fd (at clean exit). */
+/* Remove the lock file at clean exit; the lock itself is held until the
+ * process exits. */
 void uvfs_mountlock_release(const char *mountpoint, int fd);
 
 #endif

@@ -46,6 +46,9 @@ expect_error() {
 
 mounted() { grep -q " $mnt " /proc/self/mounts; }
 
+# running and not a zombie waiting to be reaped
+alive() { [[ -e /proc/$1/stat ]] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat"; }
+
 wait_gone() { # pid: wait up to 10 s for exit
 	local i
 	for ((i = 0; i < 100; i++)); do
@@ -97,7 +100,7 @@ fi
 if "$uvfsd" memfs none "$mnt" 2>"$tmp/err" && mounted; then
 	pid=$(pgrep -f "uvfsd memfs none $mnt" | head -1)
 	dd if=/dev/zero of="$mnt/big" bs=1M count=8 status=none
-	if "$build/bin/uvfs" umount "$mnt" && ! kill -0 "$pid" 2>/dev/null &&
+	if "$build/bin/uvfs" umount "$mnt" && ! alive "$pid" &&
 		! mounted; then ok "uvfs umount waits for the daemon"
 	else bad "uvfs umount waits for the daemon" "pid $pid alive or still mounted"; fi
 else
