@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "options.h"
 
@@ -23,8 +24,12 @@ void uvfsd_usage(FILE *out)
 	      "  -d                     trace every operation to stderr (implies -f)\n"
 	      "  -s                     serve with a single thread\n"
 	      "  -o OPT[,OPT...]        mount options:\n"
-	      "       ro, rw, allow_other, default_permissions,\n"
-	      "       fsname=NAME, subtype=NAME; others go to the backend\n"
+	      "       ro, rw, allow_other, private, default_permissions,\n"
+	      "       no_default_permissions, fsname=NAME, subtype=NAME;\n"
+	      "       others go to the backend.  Run as root, uvfsd mounts\n"
+	      "       like the kernel mounts a filesystem: every user may use\n"
+	      "       it, and the kernel checks permissions (allow_other and\n"
+	      "       default_permissions); 'private' limits it to root.\n"
 	      "  --transport=T          kmod, fuse or direct (default: kmod when\n"
 	      "                         /dev/uvfs exists, else fuse); direct mounts\n"
 	      "                         nothing: it walks SOURCE in-process and\n"
@@ -84,9 +89,13 @@ static int parse_mount_opts(struct uvfsd_options *o, const char *list,
 		else if (IS("rw"))
 			o->session.readonly = 0;
 		else if (IS("allow_other"))
-			o->session.allow_other = 1;
+			o->allow_other = 1;
+		else if (IS("private"))
+			o->allow_other = 0;
 		else if (IS("default_permissions"))
 			o->session.default_permissions = 1;
+		else if (IS("no_default_permissions"))
+			o->session.default_permissions = 0;
 		else if (HAS("fsname="))
 			ret = copy_value(o->fsname, sizeof(o->fsname),
 					 "fsname", p + 7, len - 7, err,
@@ -123,6 +132,9 @@ int uvfsd_parse_options(int argc, char **argv, struct uvfsd_options *o,
 	int c, npos, ret;
 
 	memset(o, 0, sizeof(*o));
+	/* Our backends leave permission checks to the kernel. */
+	o->session.default_permissions = 1;
+	o->allow_other = -1;	/* not said: decided by who runs us */
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+fdso:hV", longopts, NULL)) != -1) {
@@ -197,6 +209,8 @@ int uvfsd_parse_options(int argc, char **argv, struct uvfsd_options *o,
 		snprintf(err, errlen, "empty SOURCE or MOUNTPOINT");
 		return -EINVAL;
 	}
+	o->session.allow_other = o->allow_other < 0 ? geteuid() == 0 :
+						      o->allow_other;
 	o->session.fsname = o->fsname[0] ? o->fsname : o->source;
 	o->session.subtype = o->subtype[0] ? o->subtype : NULL;
 	o->session.backend_opts = o->backend_opts[0] ? o->backend_opts : NULL;

@@ -26,6 +26,7 @@ struct uvfsd_options {
 	enum uvfsd_transport transport;
 	int foreground;
 	int stats;			/* --stats: print op counters at exit */
+	int allow_other;		/* -1: default (yes when run as root) */
 	const char *backend;
 	const char *source;
 	const char *mountpoint;

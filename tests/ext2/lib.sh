@@ -96,7 +96,7 @@ fs_mount() {
 		;;
 	uvfs)
 		# shellcheck disable=SC2086
-		"$UVFSD" -f $UVFSD_EXTRA -o "$mode${extra:+,$extra}" ext2 \
+		"$UVFSD" -f ${UVFSD_EXTRA:-} -o "$mode${extra:+,$extra}" ext2 \
 			"$img" "$mnt" >"$log" 2>&1 &
 		pid=$!
 		;;

@@ -11,7 +11,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-"$build/bin/uvfsd" -f --stats -o default_permissions,allow_other \
+"$build/bin/uvfsd" -f --stats \
 	--transport=fuse memfs none "$mnt" 2>"$tmp/uvfsd.log" &
 pid=$!
 for ((i = 0; i < 100; i++)); do

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "options.h"
 
@@ -34,6 +35,24 @@ START_TEST(test_basic)
 	ck_assert_int_eq(o.transport, UVFSD_TRANSPORT_AUTO);
 	ck_assert_str_eq(o.session.fsname, "none");
 	ck_assert_ptr_null(o.session.backend_opts);
+	/* kernel-style defaults: the kernel checks permissions, and as root
+	 * every user may use the mount */
+	ck_assert_int_eq(o.session.default_permissions, 1);
+	ck_assert_int_eq(o.session.allow_other, geteuid() == 0);
+}
+END_TEST
+
+START_TEST(test_access_opts)
+{
+	ck_assert_int_eq(PARSE("-o", "private,no_default_permissions", "m",
+			       "s", "p"),
+			 0);
+	ck_assert_int_eq(o.session.allow_other, 0);
+	ck_assert_int_eq(o.session.default_permissions, 0);
+	ck_assert_int_eq(PARSE("-o", "private", "-o", "allow_other", "m", "s",
+			       "p"),
+			 0);
+	ck_assert_int_eq(o.session.allow_other, 1);
 }
 END_TEST
 
@@ -118,6 +137,7 @@ int main(void)
 
 	tcase_add_test(tc, test_basic);
 	tcase_add_test(tc, test_flags);
+	tcase_add_test(tc, test_access_opts);
 	tcase_add_test(tc, test_backend_opts);
 	tcase_add_test(tc, test_actions);
 	tcase_add_test(tc, test_direct_needs_no_mountpoint);
