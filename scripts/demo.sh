@@ -24,12 +24,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Unmount and wait until uvfsd has flushed and exited.
-unmount() {
-	local pid
-	pid=$(pgrep -f "uvfsd .* $mnt\$" | head -1 || true)
-	fusermount3 -u "$mnt"
-	while [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-}
+unmount() { run "$build/bin/uvfs" umount "$mnt"; }
 
 run() { echo "\$ $*"; "$@"; }
 
