@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ext2: directories.  Our own walker over directory blocks (validating
+ * every record before use), a per-directory name cache for lookups, entry
+ * insertion/removal through libext2fs, and readdir.
+ *
+ * Readdir cookies are byte positions in the directory: the position of the
+ * entry to resume at.  Removing an entry only merges it into the one before
+ * it (or zeroes its inode), so the positions of the surviving entries never
+ * move and a cookie stays valid however the directory changes meanwhile.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ext2_i.h"
+
+/* ------------------------------------------------------------------------
+ * The walker
+ */
+
+/* Called for each in-use entry; return 0 to go on, 1 to stop, or -errno. */
+typedef int (*walk_fn)(struct ext2_dir_entry *de, uint64_t pos, uint64_t next,
+		       void *arg);
+
+static int dirent_check(struct e2fs *e2, char *buf, unsigned int off,
+			unsigned int *rec_len)
+{
+	struct ext2_dir_entry *de = (struct ext2_dir_entry *)(buf + off);
+	unsigned int rl;
+
+	if (ext2fs_get_rec_len(e2->fs, de, &rl))
+		return -EUCLEAN;
+	if (rl < 8 || (rl & 3) || rl > e2->bs - off ||
+	    (unsigned int)ext2fs_dirent_name_len(de) + 8 > rl)
+		return -EUCLEAN;
+	*rec_len = rl;
+	return 0;
+}
+
+static int walk_block(struct e2fs *e2, char *buf, uint64_t base,
+		      uint64_t start, walk_fn fn, void *arg)
+{
+	unsigned int off = 0, rl;
+	int err;
+
+	while (off < e2->bs) {
+		struct ext2_dir_entry *de = (struct ext2_dir_entry *)(buf + off);
+
+		err = dirent_check(e2, buf, off, &rl);
+		if (err)
+			return err;
+		if (de->inode && base + off >= start &&
+		    ext2fs_dirent_name_len(de) > 0) {
+			err = fn(de, base + off, base + off + rl, arg);
+			if (err)
+				return err;
+		}
+		off += rl;
+	}
+	return 0;
+}
+
+/*
+ * Walk the entries at positions >= start.  Returns 0 when all were seen,
+ * 1 when fn stopped the walk, or -errno.
+ */
+static int dir_walk(struct e2fs *e2, struct e2_node *dir, uint64_t start,
+		    walk_fn fn, void *arg)
+{
+	uint64_t nblocks = (e2_size(dir) + e2->bs - 1) / e2->bs;
+	blk64_t lblk, pblk;
+	char *buf;
+	bool uninit;
+	int err = 0;
+
+	if (dir->inode.i_flags & EXT4_INLINE_DATA_FL)
+		return -EOPNOTSUPP;
+	buf = malloc(e2->bs);
+	if (!buf)
+		return -ENOMEM;
+	for (lblk = start / e2->bs; lblk < nblocks && !err; lblk++) {
+		err = e2_map_block(e2, dir, lblk, false, &pblk, &uninit);
+		if (err)
+			break;
+		if (!pblk || uninit)
+			continue;	/* a hole: nothing in it */
+		err = e2_err(ext2fs_read_dir_block4(e2->fs, pblk, buf, 0,
+						    dir->ino));
+		if (!err)
+			err = walk_block(e2, buf, lblk * e2->bs, start, fn,
+					 arg);
+	}
+	free(buf);
+	return err;
+}
+
+/* ------------------------------------------------------------------------
+ * The name cache: every name of a directory -> inode number
+ */
+
+struct dent {
+	struct dent *next;
+	ext2_ino_t ino;
+	uint8_t len;
+	char name[];
+};
+
+struct e2_dcache {
+	size_t nb, n;
+	struct dent **b;
+};
+
+static uint32_t name_hash(const char *name, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (uint8_t)name[i]) * 16777619u;
+	return h;
+}
+
+static struct dent **dc_slot(struct e2_dcache *dc, const char *name,
+			     size_t len)
+{
+	struct dent **p = &dc->b[name_hash(name, len) & (dc->nb - 1)];
+
+	for (; *p; p = &(*p)->next)
+		if ((*p)->len == len && !memcmp((*p)->name, name, len))
+			break;
+	return p;
+}
+
+static void dc_grow(struct e2_dcache *dc)
+{
+	size_t i, nb = dc->nb * 4;
+	struct dent **b = calloc(nb, sizeof(*b)), *d, *next;
+
+	if (!b)
+		return;
+	for (i = 0; i < dc->nb; i++)
+		for (d = dc->b[i]; d; d = next) {
+			next = d->next;
+			d->next = b[name_hash(d->name, d->len) & (nb - 1)];
+			b[name_hash(d->name, d->len) & (nb - 1)] = d;
+		}
+	free(dc->b);
+	dc->b = b;
+	dc->nb = nb;
+}
+
+static int dc_add(struct e2_dcache *dc, const char *name, size_t len,
+		  ext2_ino_t ino)
+{
+	struct dent **p = dc_slot(dc, name, len), *d;
+
+	if (*p) {		/* a duplicate on disk: first one wins */
+		return 0;
+	}
+	d = malloc(sizeof(*d) + len);
+	if (!d)
+		return -ENOMEM;
+	d->next = NULL;
+	d->ino = ino;
+	d->len = (uint8_t)len;
+	memcpy(d->name, name, len);
+	*p = d;
+	if (++dc->n > dc->nb * 2)
+		dc_grow(dc);
+	return 0;
+}
+
+static void dc_del(struct e2_dcache *dc, const char *name)
+{
+	struct dent **p = dc_slot(dc, name, strlen(name)), *d = *p;
+
+	if (d) {
+		*p = d->next;
+		free(d);
+		dc->n--;
+	}
+}
+
+void e2_dcache_free(struct e2_node *dir)
+{
+	struct e2_dcache *dc = dir->dc;
+	size_t i;
+
+	if (!dc)
+		return;
+	for (i = 0; i < dc->nb; i++)
+		while (dc->b[i]) {
+			struct dent *d = dc->b[i];
+
+			dc->b[i] = d->next;
+			free(d);
+		}
+	free(dc->b);
+	free(dc);
+	dir->dc = NULL;
+}
+
+static int dc_fill(struct ext2_dir_entry *de, uint64_t pos, uint64_t next,
+		   void *arg)
+{
+	return dc_add(arg, de->name, (size_t)ext2fs_dirent_name_len(de),
+		      de->inode);
+}
+
+static int dc_build(struct e2fs *e2, struct e2_node *dir)
+{
+	struct e2_dcache *dc = calloc(1, sizeof(*dc));
+	int err;
+
+	if (!dc)
+		return -ENOMEM;
+	dc->nb = 16;
+	dc->b = calloc(dc->nb, sizeof(*dc->b));
+	if (!dc->b) {
+		free(dc);
+		return -ENOMEM;
+	}
+	dir->dc = dc;
+	err = dir_walk(e2, dir, 0, dc_fill, dc);
+	if (err < 0)
+		e2_dcache_free(dir);
+	return err < 0 ? err : 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Entry operations
+ */
+
+int e2_dir_lookup(struct e2fs *e2, struct e2_node *dir, const char *name,
+		  ext2_ino_t *ino)
+{
+	size_t len = strlen(name);
+	struct dent *d;
+	int err;
+
+	if (len > EXT2_NAME_LEN)
+		return -ENAMETOOLONG;
+	if (!dir->dc) {
+		err = dc_build(e2, dir);
+		if (err)
+			return err;
+	}
+	d = *dc_slot(dir->dc, name, len);
+	if (!d)
+		return -ENOENT;
+	*ino = d->ino;
+	return 0;
+}
+
+static int file_type(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return EXT2_FT_REG_FILE;
+	case S_IFDIR: return EXT2_FT_DIR;
+	case S_IFCHR: return EXT2_FT_CHRDEV;
+	case S_IFBLK: return EXT2_FT_BLKDEV;
+	case S_IFIFO: return EXT2_FT_FIFO;
+	case S_IFSOCK: return EXT2_FT_SOCK;
+	case S_IFLNK: return EXT2_FT_SYMLINK;
+	default: return EXT2_FT_UNKNOWN;
+	}
+}
+
+static void dir_touch(struct e2fs *e2, struct e2_node *dir)
+{
+	e2_touch(dir, E2_MTIME | E2_CTIME);
+}
+
+int e2_dir_add(struct e2fs *e2, struct e2_node *dir, const char *name,
+	       ext2_ino_t ino, mode_t mode)
+{
+	errcode_t rc;
+	int err;
+
+	if (strlen(name) > EXT2_NAME_LEN)
+		return -ENAMETOOLONG;
+	if (dir->inode.i_flags & EXT4_INLINE_DATA_FL)
+		return -EOPNOTSUPP;
+	rc = ext2fs_link(e2->fs, dir->ino, name, ino, file_type(mode));
+	if (rc == EXT2_ET_DIR_NO_SPACE) {
+		/* Adding a block outside the index would break it: drop
+		 * the index (e2fsck -D or the kernel can rebuild it). */
+		if (dir->inode.i_flags & EXT2_INDEX_FL) {
+			dir->inode.i_flags &= ~EXT2_INDEX_FL;
+			err = e2_node_write(e2, dir);
+			if (err)
+				return err;
+		}
+		rc = ext2fs_expand_dir(e2->fs, dir->ino);
+		if (!rc)
+			rc = ext2fs_link(e2->fs, dir->ino, name, ino,
+					 file_type(mode));
+	}
+	/* link and expand_dir may both have rewritten the directory inode */
+	err = e2_node_reload(e2, dir);
+	if (rc)
+		return e2_err(rc);
+	if (err)
+		return err;
+	if (dir->dc && dc_add(dir->dc, name, strlen(name), ino))
+		e2_dcache_free(dir);	/* rebuilt on the next lookup */
+	dir_touch(e2, dir);
+	return e2_node_write(e2, dir);
+}
+
+int e2_dir_remove(struct e2fs *e2, struct e2_node *dir, const char *name)
+{
+	errcode_t rc;
+
+	rc = ext2fs_unlink(e2->fs, dir->ino, name, 0, 0);
+	if (rc)
+		return e2_err(rc);
+	if (dir->dc)
+		dc_del(dir->dc, name);
+	dir_touch(e2, dir);
+	return e2_node_write(e2, dir);
+}
+
+struct set_ctx {
+	const char *name;
+	size_t len;
+	ext2_ino_t ino;
+	int ftype;
+	bool done;
+};
+
+static int set_cb(ext2_ino_t dirino, int entry, struct ext2_dir_entry *de,
+		  int offset, int blocksize, char *buf, void *arg)
+{
+	struct set_ctx *c = arg;
+
+	if (!de->inode || (size_t)ext2fs_dirent_name_len(de) != c->len ||
+	    memcmp(de->name, c->name, c->len))
+		return 0;
+	de->inode = c->ino;
+	ext2fs_dirent_set_file_type(de, c->ftype);
+	c->done = true;
+	return DIRENT_CHANGED | DIRENT_ABORT;
+}
+
+int e2_dir_set(struct e2fs *e2, struct e2_node *dir, const char *name,
+	       ext2_ino_t ino, mode_t mode)
+{
+	struct set_ctx c = { name, strlen(name), ino, 0, false };
+	errcode_t rc;
+
+	if (ext2fs_has_feature_filetype(e2->fs->super))
+		c.ftype = file_type(mode);
+	rc = ext2fs_dir_iterate2(e2->fs, dir->ino, 0, NULL, set_cb, &c);
+	if (rc)
+		return e2_err(rc);
+	if (!c.done)
+		return -ENOENT;
+	if (dir->dc) {
+		dc_del(dir->dc, name);
+		if (dc_add(dir->dc, name, c.len, ino))
+			e2_dcache_free(dir);
+	}
+	return 0;
+}
+
+static int empty_cb(struct ext2_dir_entry *de, uint64_t pos, uint64_t next,
+		    void *arg)
+{
+	int len = ext2fs_dirent_name_len(de);
+
+	if ((len == 1 && de->name[0] == '.') ||
+	    (len == 2 && de->name[0] == '.' && de->name[1] == '.'))
+		return 0;
+	return 1;
+}
+
+/* 1 if empty, 0 if not, or -errno. */
+int e2_dir_is_empty(struct e2fs *e2, struct e2_node *dir)
+{
+	int err = dir_walk(e2, dir, 0, empty_cb, NULL);
+
+	if (err < 0)
+		return err;
+	return err == 0;
+}
+
+/* The first block of a new directory, holding "." and "..". */
+int e2_new_dir_block(struct e2fs *e2, struct e2_node *dir, ext2_ino_t parent)
+{
+	ext2_filsys fs = e2->fs;
+	char *buf = NULL;
+	blk64_t blk, goal;
+	int err;
+
+	goal = ext2fs_find_inode_goal(fs, dir->ino, e2_small(dir), 0);
+	err = e2_err(ext2fs_new_block2(fs, goal, NULL, &blk));
+	if (err)
+		return err;
+	err = e2_err(ext2fs_new_dir_block(fs, dir->ino, parent, &buf));
+	if (!err)
+		err = e2_err(ext2fs_write_dir_block4(fs, blk, buf, 0,
+						     dir->ino));
+	ext2fs_free_mem(&buf);
+	if (err)
+		return err;
+	ext2fs_block_alloc_stats2(fs, blk, +1);
+	if (dir->inode.i_flags & EXT4_EXTENTS_FL) {
+		ext2_extent_handle_t h;
+
+		err = e2_err(ext2fs_extent_open2(fs, dir->ino, e2_small(dir),
+						 &h));
+		if (!err) {
+			err = e2_err(ext2fs_extent_set_bmap(h, 0, blk, 0));
+			ext2fs_extent_free(h);
+		}
+	} else {
+		dir->inode.i_block[0] = (uint32_t)blk;
+	}
+	if (err) {
+		ext2fs_block_alloc_stats2(fs, blk, -1);
+		return err;
+	}
+	ext2fs_iblk_add_blocks(fs, e2_small(dir), 1);
+	return e2_set_size(e2, dir, e2->bs);
+}
+
+/* ------------------------------------------------------------------------
+ * readdir
+ */
+
+struct rd_ctx {
+	struct e2fs *e2;
+	struct e2_node *dir;
+	char *buf;
+	size_t size, used;
+	bool plus;
+	int err;
+};
+
+static mode_t ftype_mode(int ft)
+{
+	switch (ft) {
+	case EXT2_FT_REG_FILE: return S_IFREG;
+	case EXT2_FT_DIR: return S_IFDIR;
+	case EXT2_FT_CHRDEV: return S_IFCHR;
+	case EXT2_FT_BLKDEV: return S_IFBLK;
+	case EXT2_FT_FIFO: return S_IFIFO;
+	case EXT2_FT_SOCK: return S_IFSOCK;
+	case EXT2_FT_SYMLINK: return S_IFLNK;
+	default: return 0;
+	}
+}
+
+static bool is_dot(const char *name)
+{
+	return !strcmp(name, ".") || !strcmp(name, "..");
+}
+
+/* One record; 1 when the buffer is full. */
+static int rd_emit(struct rd_ctx *c, const char *name, ext2_ino_t ino,
+		   int ft, uint64_t next)
+{
+	struct uvfs_entry e;
+	struct e2_node *n = NULL;
+	size_t len;
+
+	memset(&e, 0, sizeof(e));
+	e.ino = e2_nodeid(ino);
+	e.attr.st_ino = (ino_t)e.ino;
+	e.attr.st_mode = ftype_mode(ft);
+	if (c->plus && !is_dot(name)) {
+		int err = e2_node_get(c->e2, ino, &n);
+
+		if (err)
+			return 0;	/* damaged: leave it out */
+		e2_entry(c->e2, n, &e);
+	}
+	if (c->plus)
+		len = uvfs_add_direntplus(c->buf + c->used, c->size - c->used,
+					  name, &e, (off_t)next);
+	else
+		len = uvfs_add_dirent(c->buf + c->used, c->size - c->used,
+				      name, &e.attr, (off_t)next);
+	if (len > c->size - c->used)
+		return 1;
+	c->used += len;
+	if (n)
+		n->nlookup++;	/* like a lookup, except "." and ".." */
+	return 0;
+}
+
+static int rd_cb(struct ext2_dir_entry *de, uint64_t pos, uint64_t next,
+		 void *arg)
+{
+	struct rd_ctx *c = arg;
+	char name[EXT2_NAME_LEN + 1];
+	int len = ext2fs_dirent_name_len(de);
+
+	if (!e2_ino_valid(c->e2, de->inode))
+		return 0;	/* garbage inode number: skip the entry */
+	memcpy(name, de->name, (size_t)len);
+	name[len] = '\0';
+	if (memchr(name, '/', (size_t)len))
+		return 0;
+	return rd_emit(c, name, de->inode, ext2fs_dirent_file_type(de), next);
+}
+
+static void do_readdir(struct uvfs_req *req, uint64_t nodeid, size_t size,
+		       off_t off, bool plus)
+{
+	struct e2fs *e2 = uvfs_req_priv(req);
+	struct rd_ctx c = { .e2 = e2, .size = size, .plus = plus };
+	char *heap = NULL;
+	int err;
+
+	pthread_mutex_lock(&e2->lock);
+	err = e2_node_get_id(e2, nodeid, &c.dir);
+	if (!err && !LINUX_S_ISDIR(c.dir->inode.i_mode))
+		err = -ENOTDIR;
+	if (err)
+		goto out;
+	c.buf = uvfs_req_outbuf(req, size);
+	if (!c.buf)
+		c.buf = heap = malloc(size ? size : 1);
+	if (!c.buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = dir_walk(e2, c.dir, off < 0 ? 0 : (uint64_t)off, rd_cb, &c);
+	/* A damaged block after some entries: hand out what we have. */
+	if (err >= 0 || c.used)
+		err = 0;
+out:
+	if (err)
+		uvfs_reply_err(req, err);
+	else
+		uvfs_reply_buf(req, c.buf, c.used);
+	free(heap);
+	pthread_mutex_unlock(&e2->lock);
+}
+
+void ext2_readdir(struct uvfs_req *req, uint64_t ino, size_t size, off_t off,
+		  struct uvfs_file_info *fi)
+{
+	do_readdir(req, ino, size, off, false);
+}
+
+void ext2_readdirplus(struct uvfs_req *req, uint64_t ino, size_t size,
+		      off_t off, struct uvfs_file_info *fi)
+{
+	do_readdir(req, ino, size, off, true);
+}

@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ext2: file data.  Reads and writes map logical blocks with ext2fs_bmap2
+ * and move physically contiguous runs with one io_channel call each, which
+ * the unix io manager turns into one pread/pwrite on the image (it bypasses
+ * its small block cache for multi-block transfers, after flushing it).
+ * Partial blocks are read-modify-written through a bounce buffer.
+ */
+#include <errno.h>
+#include <linux/falloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ext2_i.h"
+
+/* Most blocks one io call moves (bounds the pblk array of a write). */
+#define RUN_MAX 256
+
+/* ------------------------------------------------------------------------
+ * Block mapping
+ */
+
+static bool pblk_valid(struct e2fs *e2, blk64_t pblk)
+{
+	return pblk >= e2->fs->super->s_first_data_block &&
+	       pblk < ext2fs_blocks_count(e2->fs->super);
+}
+
+/* pblk 0: a hole.  uninit: allocated but unwritten (reads as zeros). */
+int e2_map_block(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
+		 bool alloc, blk64_t *pblk, bool *uninit)
+{
+	int ret_flags = 0;
+	errcode_t rc;
+
+	*pblk = 0;
+	rc = ext2fs_bmap2(e2->fs, n->ino, e2_small(n), NULL,
+			  alloc ? BMAP_ALLOC : 0, lblk, &ret_flags, pblk);
+	*uninit = ret_flags & BMAP_RET_UNINIT;
+	if (rc)
+		return e2_err(rc);
+	if (*pblk && !pblk_valid(e2, *pblk))
+		return -EUCLEAN;
+	return 0;
+}
+
+/* An unwritten extent block that now holds data becomes written. */
+static int mark_written(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
+			blk64_t pblk)
+{
+	return e2_err(ext2fs_bmap2(e2->fs, n->ino, e2_small(n), NULL, BMAP_SET,
+				   lblk, NULL, &pblk));
+}
+
+static int read_blocks(struct e2fs *e2, blk64_t pblk, size_t count, void *buf)
+{
+	return e2_err(io_channel_read_blk64(e2->fs->io, pblk, (int)count,
+					    buf));
+}
+
+static int write_blocks(struct e2fs *e2, blk64_t pblk, size_t count,
+			const void *buf)
+{
+	return e2_err(io_channel_write_blk64(e2->fs->io, pblk, (int)count,
+					     buf));
+}
+
+/* ------------------------------------------------------------------------
+ * Read
+ */
+
+/* Length of the run of data blocks from lblk that follow pblk on disk. */
+static size_t run_length(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
+			 blk64_t pblk, size_t max)
+{
+	size_t len = 1;
+
+	while (len < max) {
+		blk64_t next;
+		bool uninit;
+
+		if (e2_map_block(e2, n, lblk + len, false, &next, &uninit) ||
+		    next != pblk + len || uninit)
+			break;
+		len++;
+	}
+	return len;
+}
+
+static int read_inline(struct e2fs *e2, struct e2_node *n, char *buf,
+		       size_t size, uint64_t off)
+{
+	size_t len = 0;
+	char *data;
+	int err;
+
+	err = e2_err(ext2fs_inline_data_size(e2->fs, n->ino, &len));
+	if (err)
+		return err;
+	data = calloc(1, len + 1);
+	if (!data)
+		return -ENOMEM;
+	err = e2_err(ext2fs_inline_data_get(e2->fs, n->ino, e2_small(n), data,
+					    &len));
+	memset(buf, 0, size);
+	if (!err && off < len)
+		memcpy(buf, data + off, len - off < size ? len - off : size);
+	free(data);
+	return err;
+}
+
+/* Read size bytes at off, all inside the file. */
+static int read_data(struct e2fs *e2, struct e2_node *n, char *buf,
+		     size_t size, uint64_t off)
+{
+	unsigned int bs = e2->bs;
+	char *bounce = NULL;
+	size_t done = 0;
+	int err = 0;
+
+	if (n->inode.i_flags & EXT4_INLINE_DATA_FL)
+		return read_inline(e2, n, buf, size, off);
+	while (done < size && !err) {
+		uint64_t pos = off + done;
+		blk64_t lblk = pos / bs, pblk;
+		size_t boff = pos % bs, chunk = bs - boff, run;
+		bool uninit;
+
+		if (chunk > size - done)
+			chunk = size - done;
+		err = e2_map_block(e2, n, lblk, false, &pblk, &uninit);
+		if (err)
+			break;
+		if (!pblk || uninit) {
+			memset(buf + done, 0, chunk);
+		} else if (chunk < bs) {
+			if (!bounce && !(bounce = malloc(bs))) {
+				err = -ENOMEM;
+				break;
+			}
+			err = read_blocks(e2, pblk, 1, bounce);
+			memcpy(buf + done, bounce + boff, chunk);
+		} else {
+			run = run_length(e2, n, lblk, pblk,
+					 (size - done) / bs);
+			err = read_blocks(e2, pblk, run, buf + done);
+			chunk = run * bs;
+		}
+		done += chunk;
+	}
+	free(bounce);
+	return err;
+}
+
+void ext2_read(struct uvfs_req *req, uint64_t nodeid, size_t size, off_t off,
+	       struct uvfs_file_info *fi)
+{
+	struct e2fs *e2 = uvfs_req_priv(req);
+	struct e2_node *n;
+	char *buf, *heap = NULL;
+	uint64_t fsize;
+	size_t len = 0;
+	int err;
+
+	pthread_mutex_lock(&e2->lock);
+	err = e2_node_get_id(e2, nodeid, &n);
+	if (!err && !LINUX_S_ISREG(n->inode.i_mode))
+		err = LINUX_S_ISDIR(n->inode.i_mode) ? -EISDIR : -EINVAL;
+	if (err || off < 0)
+		goto out;
+	fsize = e2_size(n);
+	if ((uint64_t)off < fsize)
+		len = fsize - (uint64_t)off < size ? (size_t)(fsize - off) :
+						     size;
+	buf = uvfs_req_outbuf(req, len);
+	if (!buf)
+		buf = heap = malloc(len ? len : 1);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = read_data(e2, n, buf, len, (uint64_t)off);
+	if (!err)
+		uvfs_reply_buf(req, buf, len);
+out:
+	if (err)
+		uvfs_reply_err(req, err);
+	free(heap);
+	pthread_mutex_unlock(&e2->lock);
+}
+
+/* ------------------------------------------------------------------------
+ * Write
+ */
+
+/* Part of one block: read-modify-write (a fresh block starts as zeros). */
+static int write_partial(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
+			 size_t boff, const char *data, size_t len)
+{
+	char *bounce = malloc(e2->bs);
+	blk64_t pblk;
+	bool uninit, fresh = false;
+	int err;
+
+	if (!bounce)
+		return -ENOMEM;
+	err = e2_map_block(e2, n, lblk, false, &pblk, &uninit);
+	if (!err && !pblk) {
+		fresh = true;
+		err = e2_map_block(e2, n, lblk, true, &pblk, &uninit);
+	}
+	if (err)
+		goto out;
+	if (fresh || uninit)
+		memset(bounce, 0, e2->bs);
+	else
+		err = read_blocks(e2, pblk, 1, bounce);
+	if (err)
+		goto out;
+	memcpy(bounce + boff, data, len);
+	err = write_blocks(e2, pblk, 1, bounce);
+	if (!err && uninit)
+		err = mark_written(e2, n, lblk, pblk);
+out:
+	free(bounce);
+	return err;
+}
+
+/* count (<= RUN_MAX) whole blocks from lblk, allocating holes. */
+static int write_full(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
+		      size_t count, const char *data)
+{
+	blk64_t pblk[RUN_MAX];
+	bool uninit[RUN_MAX];
+	size_t i, start;
+	int err = 0;
+
+	for (i = 0; i < count && !err; i++)
+		err = e2_map_block(e2, n, lblk + i, true, &pblk[i],
+				   &uninit[i]);
+	if (err)
+		return err;
+	for (start = 0; start < count && !err; start = i) {
+		for (i = start + 1; i < count && pblk[i] == pblk[i - 1] + 1;
+		     i++)
+			;
+		err = write_blocks(e2, pblk[start], i - start,
+				   data + start * e2->bs);
+	}
+	for (i = 0; i < count && !err; i++)
+		if (uninit[i])
+			err = mark_written(e2, n, lblk + i, pblk[i]);
+	return err;
+}
+
+int e2_write_data(struct e2fs *e2, struct e2_node *n, const char *buf,
+		  size_t size, uint64_t off)
+{
+	unsigned int bs = e2->bs;
+	size_t done = 0;
+	int err = 0;
+
+	while (done < size && !err) {
+		uint64_t pos = off + done;
+		size_t boff = pos % bs, chunk = bs - boff;
+
+		if (chunk > size - done)
+			chunk = size - done;
+		if (chunk < bs) {
+			err = write_partial(e2, n, pos / bs, boff, buf + done,
+					    chunk);
+		} else {
+			size_t count = (size - done) / bs;
+
+			if (count > RUN_MAX)
+				count = RUN_MAX;
+			chunk = count * bs;
+			err = write_full(e2, n, pos / bs, count, buf + done);
+		}
+		if (!err)
+			done += chunk;
+	}
+	if (off + done > e2_size(n)) {
+		int serr = e2_set_size(e2, n, off + done);
+
+		if (!err)
+			err = serr;
+	}
+	return done ? (int)(done > INT32_MAX ? INT32_MAX : done) : err;
+}
+
+void ext2_write(struct uvfs_req *req, uint64_t nodeid, const void *buf,
+		size_t size, off_t off, struct uvfs_file_info *fi)
+{
+	struct e2fs *e2 = uvfs_req_priv(req);
+	struct e2_node *n;
+	int err, ret = 0;
+
+	pthread_mutex_lock(&e2->lock);
+	err = e2_check_writable(e2);
+	if (!err)
+		err = e2_node_get_id(e2, nodeid, &n);
+	if (!err && !LINUX_S_ISREG(n->inode.i_mode))
+		err = -EINVAL;
+	if (!err && (off < 0 || (uint64_t)off + size > (1ULL << 44) *
+							       e2->bs / 4096))
+		err = -EFBIG;
+	if (!err) {
+		ret = e2_write_data(e2, n, buf, size, (uint64_t)off);
+		e2_touch(n, E2_MTIME | E2_CTIME);
+		err = e2_node_write(e2, n);
+		if (ret < 0)
+			err = ret;
+	}
+	if (err)
+		uvfs_reply_err(req, err);
+	else
+		uvfs_reply_write(req, (size_t)ret);
+	pthread_mutex_unlock(&e2->lock);
+}
+
+/* ------------------------------------------------------------------------
+ * Truncate, punch, fallocate
+ */
+
+/* Zero [boff, boff+len) of block lblk if it holds data. */
+static int zero_in_block(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
+			 size_t boff, size_t len)
+{
+	blk64_t pblk;
+	bool uninit;
+	char *buf;
+	int err;
+
+	err = e2_map_block(e2, n, lblk, false, &pblk, &uninit);
+	if (err || !pblk || uninit)
+		return err;
+	buf = malloc(e2->bs);
+	if (!buf)
+		return -ENOMEM;
+	err = read_blocks(e2, pblk, 1, buf);
+	if (!err) {
+		memset(buf + boff, 0, len);
+		err = write_blocks(e2, pblk, 1, buf);
+	}
+	free(buf);
+	return err;
+}
+
+static int punch_blocks(struct e2fs *e2, struct e2_node *n, blk64_t start,
+			blk64_t end)
+{
+	return e2_err(ext2fs_punch(e2->fs, n->ino, e2_small(n), NULL, start,
+				   end));
+}
+
+int e2_free_blocks(struct e2fs *e2, struct e2_node *n)
+{
+	if (!ext2fs_inode_has_valid_blocks2(e2->fs, e2_small(n)))
+		return 0;
+	return punch_blocks(e2, n, 0, ~0ULL);
+}
+
+int e2_truncate(struct e2fs *e2, struct e2_node *n, uint64_t size)
+{
+	unsigned int bs = e2->bs;
+	int err = 0;
+
+	if (n->inode.i_flags & EXT4_INLINE_DATA_FL)
+		return -EOPNOTSUPP;
+	if (size < e2_size(n)) {
+		err = punch_blocks(e2, n, (size + bs - 1) / bs, ~0ULL);
+		/* the tail of the last block must read as zeros later */
+		if (!err && size % bs)
+			err = zero_in_block(e2, n, size / bs, size % bs,
+					    bs - size % bs);
+	}
+	if (!err)
+		err = e2_set_size(e2, n, size);
+	return err ?: e2_node_write(e2, n);
+}
+
+static int punch_hole(struct e2fs *e2, struct e2_node *n, uint64_t off,
+		      uint64_t len)
+{
+	unsigned int bs = e2->bs;
+	uint64_t end = off + len;
+	blk64_t first = (off + bs - 1) / bs, last = end / bs;	/* [first,last) */
+	int err = 0;
+
+	if (off / bs == end / bs) {
+		/* inside one block */
+		return zero_in_block(e2, n, off / bs, off % bs, len);
+	}
+	if (off % bs)
+		err = zero_in_block(e2, n, off / bs, off % bs, bs - off % bs);
+	if (!err && end % bs)
+		err = zero_in_block(e2, n, end / bs, 0, end % bs);
+	if (!err && first < last)
+		err = punch_blocks(e2, n, first, last - 1);
+	return err;
+}
+
+static int do_fallocate(struct e2fs *e2, struct e2_node *n, int mode,
+			uint64_t off, uint64_t len)
+{
+	unsigned int bs = e2->bs;
+	blk64_t start = off / bs, end = (off + len + bs - 1) / bs;
+	int flags, err;
+
+	if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
+		return punch_hole(e2, n, off, len);
+	if (mode & ~FALLOC_FL_KEEP_SIZE)
+		return -EOPNOTSUPP;
+	if (n->inode.i_flags & EXT4_EXTENTS_FL) {
+		flags = EXT2_FALLOCATE_FORCE_UNINIT;
+	} else {
+		/* Block maps have no unwritten state and may not hold blocks
+		 * past i_size (e2fsck objects); as ext4 does, refuse. */
+		if ((mode & FALLOC_FL_KEEP_SIZE) && off + len > e2_size(n))
+			return -EOPNOTSUPP;
+		flags = EXT2_FALLOCATE_ZERO_BLOCKS | EXT2_FALLOCATE_FORCE_INIT;
+	}
+	err = e2_err(ext2fs_fallocate(e2->fs, flags, n->ino, e2_small(n),
+				      ~0ULL, start, end - start));
+	if (!err && !(mode & FALLOC_FL_KEEP_SIZE) && off + len > e2_size(n))
+		err = e2_set_size(e2, n, off + len);
+	return err;
+}
+
+void ext2_fallocate(struct uvfs_req *req, uint64_t nodeid, int mode,
+		    off_t offset, off_t length, struct uvfs_file_info *fi)
+{
+	struct e2fs *e2 = uvfs_req_priv(req);
+	struct e2_node *n;
+	int err;
+
+	pthread_mutex_lock(&e2->lock);
+	err = e2_check_writable(e2);
+	if (!err)
+		err = e2_node_get_id(e2, nodeid, &n);
+	if (!err && !LINUX_S_ISREG(n->inode.i_mode))
+		err = LINUX_S_ISDIR(n->inode.i_mode) ? -EISDIR : -ENODEV;
+	if (!err && (offset < 0 || length <= 0))
+		err = -EINVAL;
+	if (!err && (uint64_t)offset + (uint64_t)length >
+			    (1ULL << 44) * e2->bs / 4096)
+		err = -EFBIG;
+	if (!err) {
+		err = do_fallocate(e2, n, mode, (uint64_t)offset,
+				   (uint64_t)length);
+		if (!err) {
+			e2_touch(n, E2_MTIME | E2_CTIME);
+			err = e2_node_write(e2, n);
+		} else {
+			e2_node_reload(e2, n);	/* partial work is on disk */
+		}
+	}
+	pthread_mutex_unlock(&e2->lock);
+	uvfs_reply_err(req, err);
+}
+
+/* ------------------------------------------------------------------------
+ * lseek: SEEK_DATA / SEEK_HOLE from the block map
+ */
+
+static int seek_data_hole(struct e2fs *e2, struct e2_node *n, uint64_t off,
+			  int whence, uint64_t *out)
+{
+	uint64_t size = e2_size(n);
+	blk64_t lblk, last;
+
+	if (off >= size)
+		return -ENXIO;
+	if (n->inode.i_flags & EXT4_INLINE_DATA_FL) {
+		*out = whence == SEEK_DATA ? off : size;
+		return 0;
+	}
+	last = (size - 1) / e2->bs;
+	for (lblk = off / e2->bs; lblk <= last; lblk++) {
+		blk64_t pblk;
+		bool uninit, data;
+		int err = e2_map_block(e2, n, lblk, false, &pblk, &uninit);
+
+		if (err)
+			return err;
+		data = pblk && !uninit;
+		if (data == (whence == SEEK_DATA)) {
+			*out = lblk * e2->bs > off ? lblk * e2->bs : off;
+			return 0;
+		}
+	}
+	if (whence == SEEK_DATA)
+		return -ENXIO;
+	*out = size;
+	return 0;
+}
+
+void ext2_lseek(struct uvfs_req *req, uint64_t nodeid, off_t off, int whence,
+		struct uvfs_file_info *fi)
+{
+	struct e2fs *e2 = uvfs_req_priv(req);
+	struct e2_node *n;
+	uint64_t pos = 0;
+	int err;
+
+	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+		uvfs_reply_err(req, -EINVAL);
+		return;
+	}
+	pthread_mutex_lock(&e2->lock);
+	err = e2_node_get_id(e2, nodeid, &n);
+	if (!err && off < 0)
+		err = -ENXIO;
+	if (!err)
+		err = seek_data_hole(e2, n, (uint64_t)off, whence, &pos);
+	pthread_mutex_unlock(&e2->lock);
+	if (err)
+		uvfs_reply_err(req, err);
+	else
+		uvfs_reply_lseek(req, (off_t)pos);
+}
+
+/* ------------------------------------------------------------------------
+ * Symlink targets
+ */
+
+int e2_read_link(struct e2fs *e2, struct e2_node *n, char *buf, size_t max)
+{
+	uint64_t size = e2_size(n);
+	blk64_t pblk;
+	bool uninit;
+	char *blk;
+	int err;
+
+	if (size == 0 || size >= max || size >= e2->bs)
+		return -EUCLEAN;
+	if (n->inode.i_flags & EXT4_INLINE_DATA_FL) {
+		err = read_inline(e2, n, buf, size, 0);
+	} else if (ext2fs_is_fast_symlink(e2_small(n))) {
+		if (size >= sizeof(n->inode.i_block))
+			return -EUCLEAN;
+		memcpy(buf, n->inode.i_block, size);
+		err = 0;
+	} else {
+		err = e2_map_block(e2, n, 0, false, &pblk, &uninit);
+		if (!err && (!pblk || uninit))
+			err = -EUCLEAN;
+		if (err)
+			return err;
+		blk = malloc(e2->bs);
+		if (!blk)
+			return -ENOMEM;
+		err = read_blocks(e2, pblk, 1, blk);
+		memcpy(buf, blk, size);
+		free(blk);
+	}
+	buf[size] = '\0';
+	return err;
+}

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ext2: internal interfaces of the ext2/ext3/ext4 backend (libext2fs).
+ *
+ * Conventions shared by every file of the backend:
+ *  - Functions return 0 or a negative errno; libext2fs error codes are
+ *    converted once, by e2_err(), where a libext2fs call returns.
+ *  - One mutex (e2->lock) serialises every op: libext2fs is not
+ *    thread-safe.  Functions named e2_* expect the lock held.
+ *  - struct e2_node caches an inode for as long as the kernel holds a
+ *    reference (lookup count or open handle).  The cached copy is written
+ *    through to libext2fs (ext2fs_write_inode_full) whenever it changes, so
+ *    it always equals the on-disk inode and libext2fs calls that read the
+ *    inode themselves see the same thing.  Nothing is flushed to the image
+ *    before fsync or unmount except what libext2fs's small io cache spills.
+ *  - Node ids: ext2's root inode (2) is UVFS_ROOT_ID (1) and vice versa;
+ *    see e2_ino()/e2_nodeid().
+ */
+#ifndef UVFS_EXT2_I_H
+#define UVFS_EXT2_I_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include <ext2fs/ext2fs.h>
+
+#include "uvfs/uvfs.h"
+
+#define E2_TIMEOUT 1.0
+
+/* name -> inode of one directory, built on first lookup (see ext2_dir.c) */
+struct e2_dcache;
+
+struct e2_node {
+	ext2_ino_t ino;
+	uint64_t nlookup;	/* kernel references (lookup count) */
+	uint32_t nopen;		/* open file/dir handles */
+	bool orphan;		/* i_links_count hit 0 while referenced */
+	struct ext2_inode_large inode;	/* == the on-disk inode */
+	struct e2_dcache *dc;	/* directories only, may be NULL */
+	struct e2_node *hnext;	/* hash chain */
+};
+
+struct e2fs {
+	pthread_mutex_t lock;
+	ext2_filsys fs;
+	bool ro;
+	bool was_valid;		/* s_state had EXT2_VALID_FS at mount */
+	unsigned int bs;	/* block size */
+	struct e2_node **nodes;	/* hash table of cached inodes */
+	size_t nbuckets, nnodes;
+};
+
+static inline struct ext2_inode *e2_small(struct e2_node *n)
+{
+	return (struct ext2_inode *)&n->inode;
+}
+
+/* ---- ext2_main.c ---- */
+int e2_err(errcode_t err);
+/* Node id <-> ext2 inode number (swap root and bad-blocks inode). */
+static inline ext2_ino_t e2_ino(uint64_t nodeid)
+{
+	if (nodeid == UVFS_ROOT_ID)
+		return EXT2_ROOT_INO;
+	if (nodeid == EXT2_ROOT_INO)
+		return UVFS_ROOT_ID;
+	return nodeid > UINT32_MAX ? 0 : (ext2_ino_t)nodeid;
+}
+
+static inline uint64_t e2_nodeid(ext2_ino_t ino)
+{
+	if (ino == EXT2_ROOT_INO)
+		return UVFS_ROOT_ID;
+	if (ino == UVFS_ROOT_ID)
+		return EXT2_ROOT_INO;
+	return ino;
+}
+
+/* ---- ext2_inode.c: the node cache and inode fields ---- */
+bool e2_ino_valid(struct e2fs *e2, ext2_ino_t ino);
+int e2_node_get(struct e2fs *e2, ext2_ino_t ino, struct e2_node **out);
+int e2_node_get_id(struct e2fs *e2, uint64_t nodeid, struct e2_node **out);
+/* A node for a freshly allocated inode number (inode zeroed). */
+struct e2_node *e2_node_new(struct e2fs *e2, ext2_ino_t ino);
+/* Forget a node made by e2_node_new() whose creation failed. */
+void e2_node_discard(struct e2fs *e2, struct e2_node *n);
+/* Write a new inode in full, zeroing the on-disk bytes past our struct. */
+int e2_node_write_new(struct e2fs *e2, struct e2_node *n);
+/* Drop the node from memory if unreferenced; free an unreferenced orphan. */
+void e2_node_put(struct e2fs *e2, struct e2_node *n);
+void e2_node_free_all(struct e2fs *e2);
+int e2_node_write(struct e2fs *e2, struct e2_node *n);
+int e2_node_reload(struct e2fs *e2, struct e2_node *n);
+void e2_stat(struct e2fs *e2, struct e2_node *n, struct stat *st);
+void e2_entry(struct e2fs *e2, struct e2_node *n, struct uvfs_entry *e);
+uint64_t e2_size(struct e2_node *n);
+int e2_set_size(struct e2fs *e2, struct e2_node *n, uint64_t size);
+#define E2_ATIME 1
+#define E2_MTIME 2
+#define E2_CTIME 4
+#define E2_CRTIME 8
+void e2_set_time(struct e2_node *n, int which, const struct timespec *ts);
+void e2_touch(struct e2_node *n, int which);
+/* Take one link off; frees or orphans the inode when none remain. */
+int e2_drop_link(struct e2fs *e2, struct e2_node *n);
+int e2_check_writable(struct e2fs *e2);
+int e2_fs_sync(struct e2fs *e2);
+
+/* ---- ext2_dir.c ---- */
+int e2_dir_lookup(struct e2fs *e2, struct e2_node *dir, const char *name,
+		  ext2_ino_t *ino);
+int e2_dir_add(struct e2fs *e2, struct e2_node *dir, const char *name,
+	       ext2_ino_t ino, mode_t mode);
+int e2_dir_remove(struct e2fs *e2, struct e2_node *dir, const char *name);
+/* Point an existing entry (also "..") at another inode. */
+int e2_dir_set(struct e2fs *e2, struct e2_node *dir, const char *name,
+	       ext2_ino_t ino, mode_t mode);
+int e2_dir_is_empty(struct e2fs *e2, struct e2_node *dir);
+void e2_dcache_free(struct e2_node *dir);
+int e2_new_dir_block(struct e2fs *e2, struct e2_node *dir, ext2_ino_t parent);
+void ext2_readdir(struct uvfs_req *req, uint64_t ino, size_t size, off_t off,
+		  struct uvfs_file_info *fi);
+void ext2_readdirplus(struct uvfs_req *req, uint64_t ino, size_t size,
+		      off_t off, struct uvfs_file_info *fi);
+
+/* ---- ext2_file.c ---- */
+int e2_truncate(struct e2fs *e2, struct e2_node *n, uint64_t size);
+/* Free all blocks of an inode being deleted. */
+int e2_free_blocks(struct e2fs *e2, struct e2_node *n);
+int e2_read_link(struct e2fs *e2, struct e2_node *n, char *buf, size_t max);
+int e2_write_data(struct e2fs *e2, struct e2_node *n, const char *buf,
+		  size_t size, uint64_t off);
+int e2_map_block(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
+		 bool alloc, blk64_t *pblk, bool *uninit);
+void ext2_read(struct uvfs_req *req, uint64_t ino, size_t size, off_t off,
+	       struct uvfs_file_info *fi);
+void ext2_write(struct uvfs_req *req, uint64_t ino, const void *buf,
+		size_t size, off_t off, struct uvfs_file_info *fi);
+void ext2_fallocate(struct uvfs_req *req, uint64_t ino, int mode,
+		    off_t offset, off_t length, struct uvfs_file_info *fi);
+void ext2_lseek(struct uvfs_req *req, uint64_t ino, off_t off, int whence,
+		struct uvfs_file_info *fi);
+
+/* ---- ops in ext2_inode.c / ext2_dir.c / ext2_xattr.c ---- */
+void ext2_lookup(struct uvfs_req *req, uint64_t parent, const char *name);
+void ext2_forget_multi(struct uvfs_req *req, size_t count,
+		       const struct uvfs_forget_one *forgets);
+void ext2_getattr(struct uvfs_req *req, uint64_t ino,
+		  struct uvfs_file_info *fi);
+void ext2_setattr(struct uvfs_req *req, uint64_t ino, const struct stat *attr,
+		  uint32_t to_set, struct uvfs_file_info *fi);
+void ext2_readlink(struct uvfs_req *req, uint64_t ino);
+void ext2_mknod(struct uvfs_req *req, uint64_t parent, const char *name,
+		mode_t mode, dev_t rdev);
+void ext2_mkdir(struct uvfs_req *req, uint64_t parent, const char *name,
+		mode_t mode);
+void ext2_symlink(struct uvfs_req *req, const char *target, uint64_t parent,
+		  const char *name);
+void ext2_create(struct uvfs_req *req, uint64_t parent, const char *name,
+		 mode_t mode, struct uvfs_file_info *fi);
+void ext2_unlink(struct uvfs_req *req, uint64_t parent, const char *name);
+void ext2_rmdir(struct uvfs_req *req, uint64_t parent, const char *name);
+void ext2_rename(struct uvfs_req *req, uint64_t parent, const char *name,
+		 uint64_t newparent, const char *newname, unsigned int flags);
+void ext2_link(struct uvfs_req *req, uint64_t ino, uint64_t newparent,
+	       const char *newname);
+void ext2_open(struct uvfs_req *req, uint64_t ino, struct uvfs_file_info *fi);
+void ext2_opendir(struct uvfs_req *req, uint64_t ino,
+		  struct uvfs_file_info *fi);
+void ext2_release(struct uvfs_req *req, uint64_t ino,
+		  struct uvfs_file_info *fi);
+void ext2_setxattr(struct uvfs_req *req, uint64_t ino, const char *name,
+		   const void *value, size_t size, int flags);
+void ext2_getxattr(struct uvfs_req *req, uint64_t ino, const char *name,
+		   size_t size);
+void ext2_listxattr(struct uvfs_req *req, uint64_t ino, size_t size);
+void ext2_removexattr(struct uvfs_req *req, uint64_t ino, const char *name);
+
+#endif /* UVFS_EXT2_I_H */

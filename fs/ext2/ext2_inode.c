@@ -1,0 +1,629 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ext2: the inode cache and the ops on one inode's attributes: lookup,
+ * forget, getattr, setattr, readlink, open/opendir/release.
+ *
+ * A node stays in memory while the kernel holds a lookup count or an open
+ * handle on it.  An inode whose last link goes away while it is still held
+ * becomes an orphan: it keeps its blocks until the last forget/release (or
+ * unmount) and is freed then.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+
+#include "ext2_i.h"
+
+/* ------------------------------------------------------------------------
+ * The node table
+ */
+
+bool e2_ino_valid(struct e2fs *e2, ext2_ino_t ino)
+{
+	const struct ext2_super_block *sb = e2->fs->super;
+
+	return ino == EXT2_ROOT_INO ||
+	       (ino >= EXT2_FIRST_INO(sb) && ino <= sb->s_inodes_count);
+}
+
+static struct e2_node **bucket(struct e2fs *e2, ext2_ino_t ino)
+{
+	return &e2->nodes[ino & (e2->nbuckets - 1)];
+}
+
+static struct e2_node *node_find(struct e2fs *e2, ext2_ino_t ino)
+{
+	struct e2_node *n;
+
+	for (n = *bucket(e2, ino); n; n = n->hnext)
+		if (n->ino == ino)
+			return n;
+	return NULL;
+}
+
+/* Double the table when chains get long; failure just keeps it. */
+static void node_table_grow(struct e2fs *e2)
+{
+	size_t i, nb = e2->nbuckets * 2;
+	struct e2_node **t = calloc(nb, sizeof(*t)), *n, *next;
+
+	if (!t)
+		return;
+	for (i = 0; i < e2->nbuckets; i++)
+		for (n = e2->nodes[i]; n; n = next) {
+			next = n->hnext;
+			n->hnext = t[n->ino & (nb - 1)];
+			t[n->ino & (nb - 1)] = n;
+		}
+	free(e2->nodes);
+	e2->nodes = t;
+	e2->nbuckets = nb;
+}
+
+static void node_hash(struct e2fs *e2, struct e2_node *n);
+
+static void node_unhash(struct e2fs *e2, struct e2_node *n)
+{
+	struct e2_node **p;
+
+	for (p = bucket(e2, n->ino); *p; p = &(*p)->hnext)
+		if (*p == n) {
+			*p = n->hnext;
+			e2->nnodes--;
+			return;
+		}
+}
+
+/* Reject inodes that cannot be what a directory entry points at. */
+static int inode_sane(struct e2fs *e2, const struct ext2_inode_large *in)
+{
+	unsigned int isize = EXT2_INODE_SIZE(e2->fs->super);
+
+	if (in->i_links_count == 0 || (in->i_mode & S_IFMT) == 0)
+		return -EUCLEAN;	/* a deleted inode */
+	if (isize > EXT2_GOOD_OLD_INODE_SIZE &&
+	    (in->i_extra_isize > isize - EXT2_GOOD_OLD_INODE_SIZE ||
+	     (in->i_extra_isize & 3)))
+		return -EUCLEAN;
+	return 0;
+}
+
+static int inode_read(struct e2fs *e2, ext2_ino_t ino,
+		      struct ext2_inode_large *in)
+{
+	memset(in, 0, sizeof(*in));
+	return e2_err(ext2fs_read_inode_full(e2->fs, ino,
+					     (struct ext2_inode *)in,
+					     sizeof(*in)));
+}
+
+int e2_node_get(struct e2fs *e2, ext2_ino_t ino, struct e2_node **out)
+{
+	struct e2_node *n = node_find(e2, ino);
+	int err;
+
+	if (n) {
+		*out = n;
+		return 0;
+	}
+	if (!e2_ino_valid(e2, ino))
+		return -EUCLEAN;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->ino = ino;
+	err = inode_read(e2, ino, &n->inode);
+	if (!err)
+		err = inode_sane(e2, &n->inode);
+	if (err) {
+		free(n);
+		return err;
+	}
+	node_hash(e2, n);
+	*out = n;
+	return 0;
+}
+
+static void node_free(struct e2fs *e2, struct e2_node *n);
+
+static void node_hash(struct e2fs *e2, struct e2_node *n)
+{
+	if (e2->nnodes >= e2->nbuckets * 2)
+		node_table_grow(e2);
+	n->hnext = *bucket(e2, n->ino);
+	*bucket(e2, n->ino) = n;
+	e2->nnodes++;
+}
+
+struct e2_node *e2_node_new(struct e2fs *e2, ext2_ino_t ino)
+{
+	struct e2_node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->ino = ino;
+	node_hash(e2, n);
+	return n;
+}
+
+void e2_node_discard(struct e2fs *e2, struct e2_node *n)
+{
+	node_free(e2, n);
+}
+
+/* For node ids the kernel sends: only ids we handed out are valid. */
+int e2_node_get_id(struct e2fs *e2, uint64_t nodeid, struct e2_node **out)
+{
+	ext2_ino_t ino = e2_ino(nodeid);
+
+	if (!ino || !e2_ino_valid(e2, ino))
+		return -ENOENT;
+	return e2_node_get(e2, ino, out);
+}
+
+int e2_node_write(struct e2fs *e2, struct e2_node *n)
+{
+	return e2_err(ext2fs_write_inode_full(e2->fs, n->ino, e2_small(n),
+					      sizeof(n->inode)));
+}
+
+int e2_node_write_new(struct e2fs *e2, struct e2_node *n)
+{
+	unsigned int isize = EXT2_INODE_SIZE(e2->fs->super);
+	char *buf = calloc(1, isize);
+	int err;
+
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, &n->inode, isize < sizeof(n->inode) ? isize :
+							   sizeof(n->inode));
+	err = e2_err(ext2fs_write_inode_full(e2->fs, n->ino,
+					     (struct ext2_inode *)buf, isize));
+	free(buf);
+	return err;
+}
+
+/* After a libext2fs call that rewrote the inode on disk itself. */
+int e2_node_reload(struct e2fs *e2, struct e2_node *n)
+{
+	return inode_read(e2, n->ino, &n->inode);
+}
+
+/* Release an unlinked inode: blocks, xattr block, then the inode. */
+static int inode_free(struct e2fs *e2, struct e2_node *n)
+{
+	ext2_filsys fs = e2->fs;
+	blk64_t ea = ext2fs_file_acl_block(fs, e2_small(n));
+	bool dir = LINUX_S_ISDIR(n->inode.i_mode);
+	__u32 count = 1;
+	int err;
+
+	err = e2_free_blocks(e2, n);
+	if (ea && ea >= fs->super->s_first_data_block &&
+	    ea < ext2fs_blocks_count(fs->super)) {
+		if (!ext2fs_adjust_ea_refcount3(fs, ea, NULL, -1, &count,
+						n->ino) && count == 0) {
+			ext2fs_block_alloc_stats2(fs, ea, -1);
+			ext2fs_iblk_sub_blocks(fs, e2_small(n), 1);
+		}
+		ext2fs_file_acl_block_set(fs, e2_small(n), 0);
+	}
+	n->inode.i_links_count = 0;
+	n->inode.i_dtime = (uint32_t)time(NULL);
+	if (!err)
+		err = e2_node_write(e2, n);
+	ext2fs_inode_alloc_stats2(fs, n->ino, -1, dir);
+	n->orphan = false;
+	return err;
+}
+
+static void node_free(struct e2fs *e2, struct e2_node *n)
+{
+	node_unhash(e2, n);
+	e2_dcache_free(n);
+	free(n);
+}
+
+void e2_node_put(struct e2fs *e2, struct e2_node *n)
+{
+	if (n->nlookup || n->nopen || n->ino == EXT2_ROOT_INO)
+		return;
+	if (n->orphan && !e2->ro)
+		inode_free(e2, n);
+	node_free(e2, n);
+}
+
+void e2_node_free_all(struct e2fs *e2)
+{
+	size_t i;
+
+	for (i = 0; i < e2->nbuckets; i++)
+		while (e2->nodes[i]) {
+			struct e2_node *n = e2->nodes[i];
+
+			if (n->orphan && !e2->ro)
+				inode_free(e2, n);
+			node_free(e2, n);
+		}
+}
+
+/* ------------------------------------------------------------------------
+ * Inode fields
+ */
+
+/* Does the inode have room for field (in its i_extra_isize area)? */
+#define E2_FITS(n, field)                                                   \
+	(EXT2_GOOD_OLD_INODE_SIZE + (size_t)(n)->inode.i_extra_isize >=       \
+	 offsetof(struct ext2_inode_large, field) +                          \
+		 sizeof((n)->inode.field))
+
+static struct timespec time_decode(uint32_t lo, uint32_t extra, bool has)
+{
+	struct timespec ts = { .tv_sec = (int32_t)lo };
+
+	if (has) {
+		ts.tv_sec += (int64_t)(extra & EXT4_EPOCH_MASK) << 32;
+		ts.tv_nsec = extra >> EXT4_EPOCH_BITS;
+		if (ts.tv_nsec >= 1000000000L)
+			ts.tv_nsec = 0;
+	}
+	return ts;
+}
+
+static void time_encode(const struct timespec *ts, uint32_t *lo,
+			uint32_t *extra, bool has)
+{
+	*lo = (uint32_t)ts->tv_sec;
+	if (has)
+		*extra = ((uint32_t)((ts->tv_sec - (int32_t)ts->tv_sec) >> 32) &
+			  EXT4_EPOCH_MASK) |
+			 ((uint32_t)ts->tv_nsec << EXT4_EPOCH_BITS);
+}
+
+void e2_set_time(struct e2_node *n, int which, const struct timespec *ts)
+{
+	struct ext2_inode_large *in = &n->inode;
+
+	if (which & E2_ATIME)
+		time_encode(ts, &in->i_atime, &in->i_atime_extra,
+			    E2_FITS(n, i_atime_extra));
+	if (which & E2_MTIME)
+		time_encode(ts, &in->i_mtime, &in->i_mtime_extra,
+			    E2_FITS(n, i_mtime_extra));
+	if (which & E2_CTIME)
+		time_encode(ts, &in->i_ctime, &in->i_ctime_extra,
+			    E2_FITS(n, i_ctime_extra));
+	if ((which & E2_CRTIME) && E2_FITS(n, i_crtime_extra))
+		time_encode(ts, &in->i_crtime, &in->i_crtime_extra, true);
+}
+
+void e2_touch(struct e2_node *n, int which)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	e2_set_time(n, which, &now);
+}
+
+uint64_t e2_size(struct e2_node *n)
+{
+	return EXT2_I_SIZE(&n->inode);
+}
+
+int e2_set_size(struct e2fs *e2, struct e2_node *n, uint64_t size)
+{
+	return e2_err(ext2fs_inode_size_set(e2->fs, e2_small(n), size));
+}
+
+/* Device numbers as the kernel stores them in i_block[0] or [1]. */
+static dev_t rdev_decode(const struct ext2_inode_large *in)
+{
+	uint32_t d;
+
+	if (in->i_block[0]) {
+		d = in->i_block[0];
+		return makedev((d >> 8) & 0xff, d & 0xff);
+	}
+	d = in->i_block[1];
+	return makedev((d & 0xfff00) >> 8, (d & 0xff) | ((d >> 12) & 0xfff00));
+}
+
+void e2_stat(struct e2fs *e2, struct e2_node *n, struct stat *st)
+{
+	struct ext2_inode_large *in = &n->inode;
+
+	memset(st, 0, sizeof(*st));
+	st->st_ino = e2_nodeid(n->ino);
+	st->st_mode = in->i_mode;
+	st->st_nlink = in->i_links_count;
+	st->st_uid = inode_uid(*in);
+	st->st_gid = inode_gid(*in);
+	st->st_size = (off_t)e2_size(n);
+	if (LINUX_S_ISCHR(in->i_mode) || LINUX_S_ISBLK(in->i_mode))
+		st->st_rdev = rdev_decode(in);
+	st->st_blksize = e2->bs;
+	st->st_blocks = (blkcnt_t)ext2fs_get_stat_i_blocks(e2->fs,
+							   e2_small(n));
+	st->st_atim = time_decode(in->i_atime, in->i_atime_extra,
+				  E2_FITS(n, i_atime_extra));
+	st->st_mtim = time_decode(in->i_mtime, in->i_mtime_extra,
+				  E2_FITS(n, i_mtime_extra));
+	st->st_ctim = time_decode(in->i_ctime, in->i_ctime_extra,
+				  E2_FITS(n, i_ctime_extra));
+}
+
+void e2_entry(struct e2fs *e2, struct e2_node *n, struct uvfs_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = e2_nodeid(n->ino);
+	e->generation = n->inode.i_generation;
+	e->attr_timeout = E2_TIMEOUT;
+	e->entry_timeout = E2_TIMEOUT;
+	e2_stat(e2, n, &e->attr);
+}
+
+int e2_drop_link(struct e2fs *e2, struct e2_node *n)
+{
+	if (LINUX_S_ISDIR(n->inode.i_mode))
+		n->inode.i_links_count = 0;	/* its "." goes too */
+	else if (n->inode.i_links_count)
+		n->inode.i_links_count--;
+	e2_touch(n, E2_CTIME);
+	if (n->inode.i_links_count)
+		return e2_node_write(e2, n);
+	if (n->nlookup || n->nopen) {
+		n->orphan = true;
+		return e2_node_write(e2, n);
+	}
+	/* Nobody holds it: free it now; n is gone after this. */
+	n->orphan = true;
+	e2_node_put(e2, n);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Ops
+ */
+
+void ext2_lookup(struct uvfs_req *req, uint64_t parent, const char *name)
+{
+	struct e2fs *e2 = uvfs_req_priv(req);
+	struct e2_node *dir, *n;
+	struct uvfs_entry e;
+	ext2_ino_t ino;
+	int err;
+
+	pthread_mutex_lock(&e2->lock);
+	err = e2_node_get_id(e2, parent, &dir);
+	if (!err && !LINUX_S_ISDIR(dir->inode.i_mode))
+		err = -ENOTDIR;
+	if (!err)
+		err = e2_dir_lookup(e2, dir, name, &ino);
+	if (!err)
+		err = e2_node_get(e2, ino, &n);
+	if (!err) {
+		e2_entry(e2, n, &e);
+		if (!uvfs_reply_entry(req, &e))
+			n->nlookup++;
+	} else {
+		uvfs_reply_err(req, err);
+	}
+	pthread_mutex_unlock(&e2->lock);
+}
+
+void ext2_forget_multi(struct uvfs_req *req, size_t count,
+		       const struct uvfs_forget_one *forgets)
+{
+	struct e2fs *e2 = uvfs_req_priv(req);
+	size_t i;
+
+	pthread_mutex_lock(&e2->lock);
+	for (i = 0; i < count; i++) {
+		ext2_ino_t ino = e2_ino(forgets[i].nodeid);
+		struct e2_node *n = ino ? node_find(e2, ino) : NULL;
+
+		if (!n)
+			continue;
+		n->nlookup = forgets[i].nlookup < n->nlookup ?
+				     n->nlookup - forgets[i].nlookup : 0;
+		e2_node_put(e2, n);
+	}
+	pthread_mutex_unlock(&e2->lock);
+	uvfs_reply_none(req);
+}
+
+void ext2_getattr(struct uvfs_req *req, uint64_t nodeid,
+		  struct uvfs_file_info *fi)
+{
+	struct e2fs *e2 = uvfs_req_priv(req);
+	struct e2_node *n;
+	struct stat st;
+	int err;
+
+	pthread_mutex_lock(&e2->lock);
+	err = e2_node_get_id(e2, nodeid, &n);
+	if (!err) {
+		e2_stat(e2, n, &st);
+		uvfs_reply_attr(req, &st, E2_TIMEOUT);
+	} else {
+		uvfs_reply_err(req, err);
+	}
+	pthread_mutex_unlock(&e2->lock);
+}
+
+static void kill_suid(struct ext2_inode_large *in)
+{
+	in->i_mode &= (uint16_t)~S_ISUID;
+	if (in->i_mode & S_IXGRP)
+		in->i_mode &= (uint16_t)~S_ISGID;
+}
+
+static void set_owner(struct e2_node *n, const struct stat *attr,
+		      uint32_t to_set, const struct uvfs_ctx *ctx)
+{
+	struct ext2_inode_large *in = &n->inode;
+
+	if (to_set & UVFS_SET_UID) {
+		in->i_uid = (uint16_t)attr->st_uid;
+		in->osd2.linux2.l_i_uid_high = (uint16_t)(attr->st_uid >> 16);
+	}
+	if (to_set & UVFS_SET_GID) {
+		in->i_gid = (uint16_t)attr->st_gid;
+		in->osd2.linux2.l_i_gid_high = (uint16_t)(attr->st_gid >> 16);
+	}
+	/* An unprivileged chown drops the set-ID bits of a file. */
+	if (ctx->uid != 0 && !(to_set & UVFS_SET_MODE) &&
+	    !LINUX_S_ISDIR(in->i_mode))
+		kill_suid(in);
+}
+
+static int do_setattr(struct uvfs_req *req, struct e2fs *e2,
+		      struct e2_node *n, const struct stat *attr,
+		      uint32_t to_set)
+{
+	struct ext2_inode_large *in = &n->inode;
+	int err;
+
+	if (to_set & UVFS_SET_SIZE) {
+		if (LINUX_S_ISDIR(in->i_mode))
+			return -EISDIR;
+		if (!LINUX_S_ISREG(in->i_mode))
+			return -EINVAL;
+		err = e2_truncate(e2, n, (uint64_t)attr->st_size);
+		if (err)
+			return err;
+		e2_touch(n, E2_MTIME);
+	}
+	if (to_set & UVFS_SET_MODE)
+		in->i_mode = (uint16_t)((in->i_mode & S_IFMT) |
+					(attr->st_mode & 07777));
+	if (to_set & (UVFS_SET_UID | UVFS_SET_GID))
+		set_owner(n, attr, to_set, uvfs_req_ctx(req));
+	if (to_set & UVFS_SET_KILL_SUID)
+		kill_suid(in);
+	if (to_set & UVFS_SET_ATIME_NOW)
+		e2_touch(n, E2_ATIME);
+	else if (to_set & UVFS_SET_ATIME)
+		e2_set_time(n, E2_ATIME, &attr->st_atim);
+	if (to_set & UVFS_SET_MTIME_NOW)
+		e2_touch(n, E2_MTIME);
+	else if (to_set & UVFS_SET_MTIME)
+		e2_set_time(n, E2_MTIME, &attr->st_mtim);
+	if (to_set & UVFS_SET_CTIME)
+		e2_set_time(n, E2_CTIME, &attr->st_ctim);
+	else
+		e2_touch(n, E2_CTIME);
+	return e2_node_write(e2, n);
+}
+
+void ext2_setattr(struct uvfs_req *req, uint64_t nodeid,
+		  const struct stat *attr, uint32_t to_set,
+		  struct uvfs_file_info *fi)
+{
+	struct e2fs *e2 = uvfs_req_priv(req);
+	struct e2_node *n;
+	struct stat st;
+	int err;
+
+	pthread_mutex_lock(&e2->lock);
+	err = e2_node_get_id(e2, nodeid, &n);
+	if (!err && (to_set & ~(uint32_t)UVFS_SET_FH))
+		err = e2_check_writable(e2);
+	if (!err)
+		err = do_setattr(req, e2, n, attr, to_set);
+	if (!err) {
+		e2_stat(e2, n, &st);
+		uvfs_reply_attr(req, &st, E2_TIMEOUT);
+	} else {
+		uvfs_reply_err(req, err);
+	}
+	pthread_mutex_unlock(&e2->lock);
+}
+
+void ext2_readlink(struct uvfs_req *req, uint64_t nodeid)
+{
+	struct e2fs *e2 = uvfs_req_priv(req);
+	struct e2_node *n;
+	char buf[PATH_MAX];
+	int err;
+
+	pthread_mutex_lock(&e2->lock);
+	err = e2_node_get_id(e2, nodeid, &n);
+	if (!err && !LINUX_S_ISLNK(n->inode.i_mode))
+		err = -EINVAL;
+	if (!err)
+		err = e2_read_link(e2, n, buf, sizeof(buf));
+	if (!err)
+		uvfs_reply_readlink(req, buf);
+	else
+		uvfs_reply_err(req, err);
+	pthread_mutex_unlock(&e2->lock);
+}
+
+static void open_common(struct uvfs_req *req, uint64_t nodeid,
+			struct uvfs_file_info *fi, bool want_dir)
+{
+	struct e2fs *e2 = uvfs_req_priv(req);
+	struct e2_node *n;
+	int err, acc = fi->flags & O_ACCMODE;
+
+	pthread_mutex_lock(&e2->lock);
+	err = e2_node_get_id(e2, nodeid, &n);
+	if (!err && want_dir != LINUX_S_ISDIR(n->inode.i_mode))
+		err = want_dir ? -ENOTDIR : -EISDIR;
+	if (!err && (acc != O_RDONLY || (fi->flags & O_TRUNC)))
+		err = e2_check_writable(e2);
+	/* FUSE truncates with SETATTR; other transports may pass O_TRUNC. */
+	if (!err && (fi->flags & O_TRUNC) && LINUX_S_ISREG(n->inode.i_mode) &&
+	    e2_size(n)) {
+		err = e2_truncate(e2, n, 0);
+		if (!err) {
+			e2_touch(n, E2_MTIME | E2_CTIME);
+			err = e2_node_write(e2, n);
+		}
+	}
+	fi->fh = 0;
+	/* Nobody else writes the image while we serve it. */
+	fi->keep_cache = 1;
+	if (err)
+		uvfs_reply_err(req, err);
+	else if (!uvfs_reply_open(req, fi))
+		n->nopen++;
+	pthread_mutex_unlock(&e2->lock);
+}
+
+void ext2_open(struct uvfs_req *req, uint64_t nodeid,
+	       struct uvfs_file_info *fi)
+{
+	open_common(req, nodeid, fi, false);
+}
+
+void ext2_opendir(struct uvfs_req *req, uint64_t nodeid,
+		  struct uvfs_file_info *fi)
+{
+	open_common(req, nodeid, fi, true);
+}
+
+/* release and releasedir */
+void ext2_release(struct uvfs_req *req, uint64_t nodeid,
+		  struct uvfs_file_info *fi)
+{
+	struct e2fs *e2 = uvfs_req_priv(req);
+	ext2_ino_t ino = e2_ino(nodeid);
+	struct e2_node *n = NULL;
+
+	pthread_mutex_lock(&e2->lock);
+	if (ino && e2_ino_valid(e2, ino))
+		n = node_find(e2, ino);
+	if (n && n->nopen) {
+		n->nopen--;
+		e2_node_put(e2, n);
+	}
+	pthread_mutex_unlock(&e2->lock);
+	uvfs_reply_err(req, 0);
+}

@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ext2: mount and unmount, feature checks, error conversion, statfs,
+ * fsync, access and the backend descriptor.
+ *
+ * mount() reads the superblock itself before handing the image to
+ * libext2fs, so that every refusal (bad magic, truncated image, garbage,
+ * a feature we cannot write) is one clear line naming the reason.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <et/com_err.h>
+
+#include "ext2_i.h"
+
+/* ------------------------------------------------------------------------
+ * libext2fs error codes -> -errno, in one place.
+ */
+int e2_err(errcode_t err)
+{
+	if (!err)
+		return 0;
+	/* libext2fs passes system errors through as plain errno values */
+	if (err > 0 && err < 4096)
+		return -(int)err;
+	switch (err) {
+	case EXT2_ET_NO_MEMORY:
+		return -ENOMEM;
+	case EXT2_ET_RO_FILSYS:
+		return -EROFS;
+	case EXT2_ET_FILE_NOT_FOUND:
+		return -ENOENT;
+	case EXT2_ET_DIR_EXISTS:
+		return -EEXIST;
+	case EXT2_ET_NO_DIRECTORY:
+		return -ENOTDIR;
+	case EXT2_ET_DIR_NO_SPACE:
+	case EXT2_ET_DIR_NO_SPACE_FOR_CSUM:
+	case EXT2_ET_BLOCK_ALLOC_FAIL:
+	case EXT2_ET_INODE_ALLOC_FAIL:
+	case EXT2_ET_EA_NO_SPACE:
+	case EXT2_ET_INLINE_DATA_NO_SPACE:
+	case EXT2_ET_EXTENT_NO_SPACE:
+		return -ENOSPC;
+	case EXT2_ET_EA_KEY_NOT_FOUND:
+		return -ENODATA;
+	case EXT2_ET_EA_BAD_NAME_LEN:
+		return -ERANGE;
+	case EXT2_ET_EA_BAD_VALUE_SIZE:
+		return -E2BIG;
+	case EXT2_ET_FILE_TOO_BIG:
+		return -EFBIG;
+	case EXT2_ET_UNIMPLEMENTED:
+	case EXT2_ET_OP_NOT_SUPPORTED:
+	case EXT2_ET_EXTENT_NOT_SUPPORTED:
+		return -EOPNOTSUPP;
+	case EXT2_ET_INVALID_ARGUMENT:
+		return -EINVAL;
+	case EXT2_ET_SHORT_READ:
+	case EXT2_ET_SHORT_WRITE:
+		return -EIO;
+	case EXT2_ET_DIR_CORRUPTED:
+	case EXT2_ET_BAD_INODE_NUM:
+	case EXT2_ET_BAD_BLOCK_NUM:
+	case EXT2_ET_BAD_IND_BLOCK:
+	case EXT2_ET_BAD_DIND_BLOCK:
+	case EXT2_ET_BAD_TIND_BLOCK:
+	case EXT2_ET_BAD_EA_BLOCK_NUM:
+	case EXT2_ET_BAD_EA_HASH:
+	case EXT2_ET_BAD_EA_HEADER:
+	case EXT2_ET_EA_BAD_VALUE_OFFSET:
+	case EXT2_ET_EXTENT_HEADER_BAD:
+	case EXT2_ET_EXTENT_INDEX_BAD:
+	case EXT2_ET_EXTENT_LEAF_BAD:
+	case EXT2_ET_EXTENT_CYCLE:
+	case EXT2_ET_INODE_CSUM_INVALID:
+	case EXT2_ET_EXTENT_CSUM_INVALID:
+	case EXT2_ET_DIR_CSUM_INVALID:
+	case EXT2_ET_EXT_ATTR_CSUM_INVALID:
+	case EXT2_ET_INODE_CORRUPTED:
+	case EXT2_ET_EA_INODE_CORRUPTED:
+	case EXT2_ET_FILESYSTEM_CORRUPTED:
+	case EXT2_ET_CORRUPT_SUPERBLOCK:
+		return -EUCLEAN;
+	default:
+		return -EIO;
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Features
+ */
+
+enum { F_COMPAT, F_INCOMPAT, F_RO_COMPAT };
+
+struct feature {
+	int kind;
+	uint32_t mask;
+	const char *name;
+};
+
+/*
+ * Features we refuse to write: libext2fs (or this backend's data path)
+ * would leave the filesystem inconsistent or ignore semantics the kernel
+ * enforces.  Reading them is fine.
+ */
+static const struct feature rw_refused[] = {
+	{ F_INCOMPAT, EXT4_FEATURE_INCOMPAT_ENCRYPT, "encrypt" },
+	{ F_INCOMPAT, EXT4_FEATURE_INCOMPAT_CASEFOLD, "casefold" },
+	{ F_INCOMPAT, EXT4_FEATURE_INCOMPAT_INLINE_DATA, "inline_data" },
+	{ F_INCOMPAT, EXT4_FEATURE_INCOMPAT_MMP, "mmp" },
+	{ F_INCOMPAT, EXT2_FEATURE_INCOMPAT_COMPRESSION, "compression" },
+	{ F_INCOMPAT, EXT4_FEATURE_INCOMPAT_DIRDATA, "dirdata" },
+	{ F_RO_COMPAT, EXT4_FEATURE_RO_COMPAT_VERITY, "verity" },
+	{ F_RO_COMPAT, EXT4_FEATURE_RO_COMPAT_READONLY, "read-only" },
+	{ F_RO_COMPAT, EXT4_FEATURE_RO_COMPAT_SHARED_BLOCKS, "shared_blocks" },
+	{ F_RO_COMPAT, EXT4_FEATURE_RO_COMPAT_QUOTA, "quota" },
+	{ F_RO_COMPAT, EXT4_FEATURE_RO_COMPAT_PROJECT, "project" },
+	{ F_RO_COMPAT, EXT4_FEATURE_RO_COMPAT_BIGALLOC, "bigalloc" },
+	{ F_RO_COMPAT, EXT4_FEATURE_RO_COMPAT_ORPHAN_PRESENT,
+	  "orphan_present" },
+};
+
+static uint32_t feature_word(const struct ext2_super_block *sb, int kind)
+{
+	switch (kind) {
+	case F_COMPAT:
+		return sb->s_feature_compat;
+	case F_INCOMPAT:
+		return sb->s_feature_incompat;
+	default:
+		return sb->s_feature_ro_compat;
+	}
+}
+
+/* The first feature of the list that sb has, or NULL. */
+static const char *refused_feature(const struct ext2_super_block *sb)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(rw_refused) / sizeof(rw_refused[0]); i++)
+		if (feature_word(sb, rw_refused[i].kind) & rw_refused[i].mask)
+			return rw_refused[i].name;
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Mount
+ */
+
+#define MOUNT_ERR(args, ...) snprintf((args)->errbuf, (args)->errlen, __VA_ARGS__)
+
+static int source_size(int fd, uint64_t *size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISBLK(st.st_mode))
+		return ioctl(fd, BLKGETSIZE64, size) < 0 ? -errno : 0;
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+/*
+ * Check the primary superblock ourselves: libext2fs's messages for these
+ * cases are vague ("Bad magic number in super-block") and it does not
+ * notice a truncated image at all.
+ */
+static int precheck(const struct uvfs_mount_args *args)
+{
+	struct ext2_super_block sb;
+	uint64_t size, need;
+	const char *feat;
+	ssize_t n;
+	int fd, err;
+
+	fd = open(args->source, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		MOUNT_ERR(args, "ext2: %s: %s", args->source, strerror(errno));
+		return err;
+	}
+	err = source_size(fd, &size);
+	n = pread(fd, &sb, sizeof(sb), SUPERBLOCK_OFFSET);
+	close(fd);
+	if (err) {
+		MOUNT_ERR(args, "ext2: %s: %s", args->source, strerror(-err));
+		return err;
+	}
+	if (n != (ssize_t)sizeof(sb) || sb.s_magic != EXT2_SUPER_MAGIC) {
+		MOUNT_ERR(args, "ext2: %s: not an ext2/ext3/ext4 filesystem "
+			  "(bad superblock magic)", args->source);
+		return -EINVAL;
+	}
+	if (sb.s_log_block_size > EXT2_MAX_BLOCK_LOG_SIZE -
+				      EXT2_MIN_BLOCK_LOG_SIZE ||
+	    sb.s_blocks_per_group == 0 || sb.s_inodes_per_group == 0 ||
+	    sb.s_inodes_count == 0 || ext2fs_blocks_count(&sb) == 0 ||
+	    sb.s_first_data_block >= ext2fs_blocks_count(&sb)) {
+		MOUNT_ERR(args, "ext2: %s: corrupt superblock (impossible "
+			  "block size or counts); try e2fsck -b", args->source);
+		return -EUCLEAN;
+	}
+	need = ext2fs_blocks_count(&sb) * (EXT2_MIN_BLOCK_SIZE
+					   << sb.s_log_block_size);
+	if (size < need) {
+		MOUNT_ERR(args, "ext2: %s: image is truncated: %llu bytes, "
+			  "but the superblock says the filesystem has %llu",
+			  args->source, (unsigned long long)size,
+			  (unsigned long long)need);
+		return -EINVAL;
+	}
+	if (sb.s_feature_incompat & EXT3_FEATURE_INCOMPAT_JOURNAL_DEV) {
+		MOUNT_ERR(args, "ext2: %s: this is an external journal "
+			  "device, not a filesystem", args->source);
+		return -EINVAL;
+	}
+	if ((sb.s_feature_incompat & ~EXT2_LIB_FEATURE_INCOMPAT_SUPP) ||
+	    (!args->readonly &&
+	     (sb.s_feature_ro_compat & ~EXT2_LIB_FEATURE_RO_COMPAT_SUPP))) {
+		MOUNT_ERR(args, "ext2: %s: unsupported filesystem features "
+			  "(incompat 0x%x, ro_compat 0x%x)", args->source,
+			  sb.s_feature_incompat & ~EXT2_LIB_FEATURE_INCOMPAT_SUPP,
+			  sb.s_feature_ro_compat &
+				  ~EXT2_LIB_FEATURE_RO_COMPAT_SUPP);
+		return -EOPNOTSUPP;
+	}
+	if (args->readonly)
+		return 0;
+	feat = refused_feature(&sb);
+	if (feat) {
+		MOUNT_ERR(args, "ext2: %s: feature '%s' is supported "
+			  "read-only; mount with -o ro", args->source, feat);
+		return -EROFS;
+	}
+	if (sb.s_feature_incompat & EXT3_FEATURE_INCOMPAT_RECOVER) {
+		MOUNT_ERR(args, "ext2: %s: the journal needs recovery; run "
+			  "e2fsck first, or mount with -o ro", args->source);
+		return -EROFS;
+	}
+	if (sb.s_state & EXT2_ERROR_FS) {
+		MOUNT_ERR(args, "ext2: %s: filesystem has errors; run e2fsck "
+			  "first, or mount with -o ro", args->source);
+		return -EROFS;
+	}
+	return 0;
+}
+
+static int parse_options(const struct uvfs_mount_args *args)
+{
+	if (args->options && *args->options) {
+		MOUNT_ERR(args, "ext2: unknown option(s): %s", args->options);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Mark the filesystem "mounted, not clean" on disk, as the kernel does. */
+static int start_rw(struct e2fs *e2, const struct uvfs_mount_args *args)
+{
+	struct ext2_super_block *sb = e2->fs->super;
+	errcode_t err;
+
+	err = ext2fs_read_bitmaps(e2->fs);
+	if (err) {
+		MOUNT_ERR(args, "ext2: %s: cannot read bitmaps: %s",
+			  args->source, error_message(err));
+		return e2_err(err);
+	}
+	e2->was_valid = sb->s_state & EXT2_VALID_FS;
+	if (!e2->was_valid)
+		uvfs_log("ext2: %s was not cleanly unmounted; running e2fsck "
+			 "is recommended", args->source);
+	sb->s_state &= (uint16_t)~EXT2_VALID_FS;
+	sb->s_mnt_count++;
+	sb->s_mtime = (uint32_t)time(NULL);
+	ext2fs_mark_super_dirty(e2->fs);
+	err = ext2fs_flush(e2->fs);
+	if (err) {
+		MOUNT_ERR(args, "ext2: %s: cannot write superblock: %s",
+			  args->source, error_message(err));
+		return e2_err(err);
+	}
+	return 0;
+}
+
+static int ext2_mount(const struct uvfs_mount_args *args, void **priv)
+{
+	struct e2fs *e2;
+	struct e2_node *root;
+	errcode_t rc;
+	int flags, err;
+
+	err = parse_options(args);
+	if (!err)
+		err = precheck(args);
+	if (err)
+		return err;
+	e2 = calloc(1, sizeof(*e2));
+	if (!e2)
+		return -ENOMEM;
+	e2->ro = args->readonly;
+	e2->nbuckets = 1024;
+	e2->nodes = calloc(e2->nbuckets, sizeof(*e2->nodes));
+	if (!e2->nodes) {
+		free(e2);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&e2->lock, NULL);
+	flags = EXT2_FLAG_64BITS | (e2->ro ? 0 : EXT2_FLAG_RW);
+	rc = ext2fs_open2(args->source, NULL, flags, 0, 0, unix_io_manager,
+			  &e2->fs);
+	if (rc) {
+		MOUNT_ERR(args, "ext2: %s: %s", args->source,
+			  error_message(rc));
+		err = e2_err(rc);
+		goto err_free;
+	}
+	e2->bs = e2->fs->blocksize;
+	/* Backup superblocks are e2fsck's business, as in the kernel. */
+	e2->fs->flags |= EXT2_FLAG_MASTER_SB_ONLY;
+	if (!e2->ro) {
+		err = start_rw(e2, args);
+		if (err)
+			goto err_close;
+	} else if (e2->fs->super->s_feature_incompat &
+		   EXT3_FEATURE_INCOMPAT_RECOVER) {
+		uvfs_log("ext2: %s: journal not replayed; recent changes may "
+			 "be missing", args->source);
+	}
+	err = e2_node_get(e2, EXT2_ROOT_INO, &root);
+	if (!err && !LINUX_S_ISDIR(root->inode.i_mode))
+		err = -EUCLEAN;
+	if (err) {
+		MOUNT_ERR(args, "ext2: %s: cannot read the root directory: %s",
+			  args->source, strerror(-err));
+		goto err_close;
+	}
+	root->nlookup = 1;	/* the kernel never forgets the root */
+	*priv = e2;
+	return 0;
+
+err_close:
+	e2_node_free_all(e2);
+	ext2fs_close_free(&e2->fs);
+err_free:
+	pthread_mutex_destroy(&e2->lock);
+	free(e2->nodes);
+	free(e2);
+	return err;
+}
+
+static void ext2_unmount(void *priv)
+{
+	struct e2fs *e2 = priv;
+	errcode_t err;
+
+	pthread_mutex_lock(&e2->lock);
+	/* Frees the inodes of orphans still held open. */
+	e2_node_free_all(e2);
+	if (!e2->ro) {
+		if (e2->was_valid)
+			e2->fs->super->s_state |= EXT2_VALID_FS;
+		e2->fs->super->s_wtime = (uint32_t)time(NULL);
+		ext2fs_mark_super_dirty(e2->fs);
+	}
+	err = ext2fs_close_free(&e2->fs);
+	if (err)
+		uvfs_log("ext2: writing the filesystem failed: %s",
+			 error_message(err));
+	pthread_mutex_unlock(&e2->lock);
+	pthread_mutex_destroy(&e2->lock);
+	free(e2->nodes);
+	free(e2);
+}
+
+/* ------------------------------------------------------------------------
+ * Whole-filesystem ops
+ */
+
+int e2_check_writable(struct e2fs *e2)
+{
+	return e2->ro ? -EROFS : 0;
+}
+
+/* Bitmaps, group descriptors, superblock, then fsync of the image. */
+int e2_fs_sync(struct e2fs *e2)
+{
+	errcode_t err;
+
+	if (e2->ro)
+		return 0;
+	err = ext2fs_write_bitmaps(e2->fs);
+	if (!err) {
+		ext2fs_mark_super_dirty(e2->fs);
+		err = ext2fs_flush(e2->fs);
+	}
+	return e2_err(err);
+}
+
+static void ext2_fsync(struct uvfs_req *req, uint64_t ino, int datasync,
+		       struct uvfs_file_info *fi)
+{
+	struct e2fs *e2 = uvfs_req_priv(req);
+	int err;
+
+	pthread_mutex_lock(&e2->lock);
+	err = e2_fs_sync(e2);
+	pthread_mutex_unlock(&e2->lock);
+	uvfs_reply_err(req, err);
+}
+
+static void ext2_statfs(struct uvfs_req *req, uint64_t ino)
+{
+	struct e2fs *e2 = uvfs_req_priv(req);
+	struct ext2_super_block *sb;
+	struct statvfs st;
+	blk64_t bfree, resv;
+
+	memset(&st, 0, sizeof(st));
+	pthread_mutex_lock(&e2->lock);
+	sb = e2->fs->super;
+	bfree = ext2fs_free_blocks_count(sb);
+	resv = ext2fs_r_blocks_count(sb);
+	st.f_bsize = e2->bs;
+	st.f_frsize = e2->bs;
+	st.f_blocks = ext2fs_blocks_count(sb) - sb->s_first_data_block;
+	st.f_bfree = bfree;
+	st.f_bavail = bfree > resv ? bfree - resv : 0;
+	st.f_files = sb->s_inodes_count;
+	st.f_ffree = sb->s_free_inodes_count;
+	st.f_favail = st.f_ffree;
+	memcpy(&st.f_fsid, sb->s_uuid, sizeof(st.f_fsid));
+	st.f_namemax = EXT2_NAME_LEN;
+	if (e2->ro)
+		st.f_flag |= ST_RDONLY;
+	pthread_mutex_unlock(&e2->lock);
+	uvfs_reply_statfs(req, &st);
+}
+
+/* Needed only without default_permissions; mirrors generic_permission(). */
+static int check_access(const struct ext2_inode_large *in,
+			const struct uvfs_ctx *ctx, int mask)
+{
+	unsigned int mode = in->i_mode, perm;
+	uid_t uid = inode_uid(*in);
+	gid_t gid = inode_gid(*in);
+
+	mask &= R_OK | W_OK | X_OK;
+	if (ctx->uid == 0) {
+		if ((mask & X_OK) && !LINUX_S_ISDIR(mode) &&
+		    !(mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
+			return -EACCES;
+		return 0;
+	}
+	if (ctx->uid == uid)
+		perm = (mode >> 6) & 7;
+	else if (ctx->gid == gid)
+		perm = (mode >> 3) & 7;
+	else
+		perm = mode & 7;
+	return ((int)perm & mask) == mask ? 0 : -EACCES;
+}
+
+static void ext2_access(struct uvfs_req *req, uint64_t nodeid, int mask)
+{
+	struct e2fs *e2 = uvfs_req_priv(req);
+	struct e2_node *n;
+	int err;
+
+	pthread_mutex_lock(&e2->lock);
+	err = e2_node_get_id(e2, nodeid, &n);
+	if (!err && (mask & W_OK) && e2->ro)
+		err = -EROFS;
+	if (!err)
+		err = check_access(&n->inode, uvfs_req_ctx(req), mask);
+	pthread_mutex_unlock(&e2->lock);
+	uvfs_reply_err(req, err);
+}
+
+static void ext2_flush(struct uvfs_req *req, uint64_t ino,
+		       struct uvfs_file_info *fi)
+{
+	/* Data is written to the image at write(); durability is fsync's. */
+	uvfs_reply_err(req, 0);
+}
+
+static const struct uvfs_ops ext2_ops = {
+	.lookup = ext2_lookup,
+	.forget_multi = ext2_forget_multi,
+	.getattr = ext2_getattr,
+	.setattr = ext2_setattr,
+	.readlink = ext2_readlink,
+	.mknod = ext2_mknod,
+	.mkdir = ext2_mkdir,
+	.unlink = ext2_unlink,
+	.rmdir = ext2_rmdir,
+	.symlink = ext2_symlink,
+	.rename = ext2_rename,
+	.link = ext2_link,
+	.open = ext2_open,
+	.create = ext2_create,
+	.read = ext2_read,
+	.write = ext2_write,
+	.flush = ext2_flush,
+	.release = ext2_release,
+	.fsync = ext2_fsync,
+	.opendir = ext2_opendir,
+	.readdir = ext2_readdir,
+	.readdirplus = ext2_readdirplus,
+	.releasedir = ext2_release,
+	.fsyncdir = ext2_fsync,
+	.statfs = ext2_statfs,
+	.setxattr = ext2_setxattr,
+	.getxattr = ext2_getxattr,
+	.listxattr = ext2_listxattr,
+	.removexattr = ext2_removexattr,
+	.access = ext2_access,
+	.fallocate = ext2_fallocate,
+	.lseek = ext2_lseek,
+};
+
+static const struct uvfs_backend ext2_backend = {
+	.api_version = UVFS_BACKEND_API_VERSION,
+	.ops_size = sizeof(struct uvfs_ops),
+	.name = "ext2",
+	.usage = "ext2: an ext2/ext3/ext4 image or block device as SOURCE "
+		 "(libext2fs).\n"
+		 "    -o ro                  open the image read-only\n",
+	.ops = &ext2_ops,
+	.mount = ext2_mount,
+	.unmount = ext2_unmount,
+};
+
+UVFS_BACKEND(ext2_backend);
