@@ -67,26 +67,147 @@ static int write_blocks(struct e2fs *e2, blk64_t pblk, size_t count,
 }
 
 /* ------------------------------------------------------------------------
- * Read
+ * Runs: how far one state (a hole, or physically contiguous data) goes,
+ * so that reads and SEEK_DATA/SEEK_HOLE over big sparse files take one
+ * step per extent or per unmapped indirect range, not one per block.
  */
 
-/* Length of the run of data blocks from lblk that follow pblk on disk. */
-static size_t run_length(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
-			 blk64_t pblk, size_t max)
+/* The length of a hole with no data after it. */
+#define E2_HOLE_TO_END (~(blk64_t)0 >> 1)
+
+/* After goto2 missed lblk: the distance to the next extent. */
+static blk64_t extent_hole(ext2_extent_handle_t h, blk64_t lblk)
 {
-	size_t len = 1;
+	struct ext2fs_extent ext;
+	errcode_t rc = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &ext);
 
-	while (len < max) {
-		blk64_t next;
-		bool uninit;
-
-		if (e2_map_block(e2, n, lblk + len, false, &next, &uninit) ||
-		    next != pblk + len || uninit)
-			break;
-		len++;
-	}
-	return len;
+	/* goto2 leaves us at the extent before lblk (or the first one);
+	 * each step moves forward, so this ends. */
+	while (!rc && ext.e_lblk <= lblk)
+		rc = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_LEAF, &ext);
+	return rc ? E2_HOLE_TO_END : ext.e_lblk - lblk;
 }
+
+static int extent_run(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
+		      blk64_t *pblk, blk64_t *len, bool *uninit)
+{
+	ext2_extent_handle_t h;
+	struct ext2fs_extent ext;
+	errcode_t rc;
+
+	*pblk = 0;
+	*uninit = false;
+	rc = ext2fs_extent_open2(e2->fs, n->ino, e2_small(n), &h);
+	if (rc)
+		return e2_err(rc);
+	rc = ext2fs_extent_goto2(h, 0, lblk);
+	if (!rc)
+		rc = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &ext);
+	if (rc == EXT2_ET_EXTENT_NOT_FOUND) {
+		*len = extent_hole(h, lblk);
+		rc = 0;
+	} else if (!rc) {
+		*pblk = ext.e_pblk + (lblk - ext.e_lblk);
+		*len = ext.e_lblk + ext.e_len - lblk;
+		*uninit = ext.e_flags & EXT2_EXTENT_FLAGS_UNINIT;
+	}
+	ext2fs_extent_free(h);
+	return e2_err(rc);
+}
+
+/* A run inside one array of block pointers (i_block or a leaf block). */
+static blk64_t ptr_run(const uint32_t *p, size_t i, size_t count)
+{
+	size_t j = i + 1;
+
+	if (!p[i])
+		while (j < count && !p[j])
+			j++;
+	else
+		while (j < count && p[j] == p[i] + (j - i))
+			j++;
+	return j - i;
+}
+
+/*
+ * Block-mapped files: follow the pointers to lblk; a zero pointer at any
+ * level is a hole as long as everything that pointer would cover.
+ */
+static int ind_run(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
+		   blk64_t *pblk, blk64_t *len)
+{
+	const uint64_t apb = e2->bs / 4;
+	uint64_t span = apb, off = lblk;	/* span: under the top pointer */
+	uint32_t ptr, *buf;
+	int depth = 1, err = 0;
+
+	*pblk = 0;
+	if (off < EXT2_NDIR_BLOCKS) {
+		*len = ptr_run(n->inode.i_block, off, EXT2_NDIR_BLOCKS);
+		*pblk = n->inode.i_block[off];
+		return 0;
+	}
+	off -= EXT2_NDIR_BLOCKS;
+	for (; depth <= 3 && off >= span; depth++, span *= apb)
+		off -= span;
+	if (depth > 3) {
+		*len = E2_HOLE_TO_END;	/* past what pointers can map */
+		return 0;
+	}
+	ptr = n->inode.i_block[EXT2_IND_BLOCK + depth - 1];
+	buf = malloc(e2->bs);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (!ptr) {
+			*len = span - off;	/* all under ptr is a hole */
+			break;
+		}
+		if (!pblk_valid(e2, ptr)) {
+			err = -EUCLEAN;
+			break;
+		}
+		err = read_blocks(e2, ptr, 1, buf);
+		if (err)
+			break;
+		span /= apb;	/* blocks under each pointer of buf */
+		if (span == 1) {
+			*pblk = buf[off];
+			*len = ptr_run(buf, off, apb);
+			break;
+		}
+		ptr = buf[off / span];
+		off %= span;
+	}
+	free(buf);
+	return err;
+}
+
+/*
+ * What is at lblk and for how many blocks (at most max): pblk 0 for a
+ * hole, else the first of *len physically contiguous blocks; uninit:
+ * allocated but unwritten.
+ */
+static int map_run(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
+		   blk64_t max, blk64_t *pblk, blk64_t *len, bool *uninit)
+{
+	int err;
+
+	*uninit = false;
+	if (n->inode.i_flags & EXT4_EXTENTS_FL)
+		err = extent_run(e2, n, lblk, pblk, len, uninit);
+	else
+		err = ind_run(e2, n, lblk, pblk, len);
+	if (!err && *pblk && !pblk_valid(e2, *pblk))
+		err = -EUCLEAN;
+	if (!err && (*len == 0 || *len > max))
+		*len = max;
+	return err;
+}
+
+/* ------------------------------------------------------------------------
+ * Read
+ */
 
 static int read_inline(struct e2fs *e2, struct e2_node *n, char *buf,
 		       size_t size, uint64_t off)
@@ -110,7 +231,20 @@ static int read_inline(struct e2fs *e2, struct e2_node *n, char *buf,
 	return err;
 }
 
-/* Read size bytes at off, all inside the file. */
+/* Part of the data block pblk into buf, through a bounce buffer. */
+static int read_partial(struct e2fs *e2, blk64_t pblk, size_t boff,
+			char *buf, size_t len, char **bounce)
+{
+	int err;
+
+	if (!*bounce && !(*bounce = malloc(e2->bs)))
+		return -ENOMEM;
+	err = read_blocks(e2, pblk, 1, *bounce);
+	memcpy(buf, *bounce + boff, len);
+	return err;
+}
+
+/* Read size bytes at off, all inside the file: one step per run. */
 static int read_data(struct e2fs *e2, struct e2_node *n, char *buf,
 		     size_t size, uint64_t off)
 {
@@ -123,29 +257,32 @@ static int read_data(struct e2fs *e2, struct e2_node *n, char *buf,
 		return read_inline(e2, n, buf, size, off);
 	while (done < size && !err) {
 		uint64_t pos = off + done;
-		blk64_t lblk = pos / bs, pblk;
-		size_t boff = pos % bs, chunk = bs - boff, run;
+		blk64_t lblk = pos / bs, pblk, run;
+		size_t boff = pos % bs, chunk;
 		bool uninit;
 
-		if (chunk > size - done)
-			chunk = size - done;
-		err = e2_map_block(e2, n, lblk, false, &pblk, &uninit);
+		err = map_run(e2, n, lblk, (size - done + boff + bs - 1) / bs,
+			      &pblk, &run, &uninit);
 		if (err)
 			break;
-		if (!pblk || uninit) {
+		if (uninit)
+			pblk = 0;	/* unwritten: reads as zeros */
+		if (!pblk) {
+			chunk = run * bs - boff;
+			if (chunk > size - done)
+				chunk = size - done;
 			memset(buf + done, 0, chunk);
-		} else if (chunk < bs) {
-			if (!bounce && !(bounce = malloc(bs))) {
-				err = -ENOMEM;
-				break;
-			}
-			err = read_blocks(e2, pblk, 1, bounce);
-			memcpy(buf + done, bounce + boff, chunk);
+		} else if (boff || size - done < bs) {
+			chunk = bs - boff < size - done ? bs - boff :
+							  size - done;
+			err = read_partial(e2, pblk, boff, buf + done, chunk,
+					   &bounce);
 		} else {
-			run = run_length(e2, n, lblk, pblk,
-					 (size - done) / bs);
-			err = read_blocks(e2, pblk, run, buf + done);
+			/* whole blocks: the tail is the next round's */
+			if (run > (size - done) / bs)
+				run = (size - done) / bs;
 			chunk = run * bs;
+			err = read_blocks(e2, pblk, run, buf + done);
 		}
 		done += chunk;
 	}
@@ -261,6 +398,7 @@ int e2_write_data(struct e2fs *e2, struct e2_node *n, const char *buf,
 	size_t done = 0;
 	int err = 0;
 
+	e2_mark_dirty(e2, n);
 	while (done < size && !err) {
 		uint64_t pos = off + done;
 		size_t boff = pos % bs, chunk = bs - boff;
@@ -369,6 +507,7 @@ int e2_truncate(struct e2fs *e2, struct e2_node *n, uint64_t size)
 
 	if (n->inode.i_flags & EXT4_INLINE_DATA_FL)
 		return -EOPNOTSUPP;
+	e2_mark_dirty(e2, n);
 	if (size < e2_size(n)) {
 		err = punch_blocks(e2, n, (size + bs - 1) / bs, ~0ULL);
 		/* the tail of the last block must read as zeros later */
@@ -448,6 +587,7 @@ void ext2_fallocate(struct uvfs_req *req, uint64_t nodeid, int mode,
 			    (1ULL << 44) * e2->bs / 4096)
 		err = -EFBIG;
 	if (!err) {
+		e2_mark_dirty(e2, n);
 		err = do_fallocate(e2, n, mode, (uint64_t)offset,
 				   (uint64_t)length);
 		if (!err) {
@@ -469,7 +609,9 @@ static int seek_data_hole(struct e2fs *e2, struct e2_node *n, uint64_t off,
 			  int whence, uint64_t *out)
 {
 	uint64_t size = e2_size(n);
-	blk64_t lblk, last;
+	blk64_t lblk, last, pblk, run;
+	bool uninit, data;
+	int err;
 
 	if (off >= size)
 		return -ENXIO;
@@ -478,11 +620,9 @@ static int seek_data_hole(struct e2fs *e2, struct e2_node *n, uint64_t off,
 		return 0;
 	}
 	last = (size - 1) / e2->bs;
-	for (lblk = off / e2->bs; lblk <= last; lblk++) {
-		blk64_t pblk;
-		bool uninit, data;
-		int err = e2_map_block(e2, n, lblk, false, &pblk, &uninit);
-
+	for (lblk = off / e2->bs; lblk <= last; lblk += run) {
+		err = map_run(e2, n, lblk, last - lblk + 1, &pblk, &run,
+			      &uninit);
 		if (err)
 			return err;
 		data = pblk && !uninit;

@@ -38,6 +38,9 @@ struct e2_node {
 	uint64_t nlookup;	/* kernel references (lookup count) */
 	uint32_t nopen;		/* open file/dir handles */
 	bool orphan;		/* i_links_count hit 0 while referenced */
+	/* e2fs.flushes + 1 when data, size or blocks last changed: the
+	 * change is not on stable storage while this exceeds e2fs.flushes */
+	uint64_t dirty_at;
 	struct ext2_inode_large inode;	/* == the on-disk inode */
 	struct e2_dcache *dc;	/* directories only, may be NULL */
 	struct e2_node *hnext;	/* hash chain */
@@ -51,7 +54,11 @@ struct e2fs {
 	unsigned int bs;	/* block size */
 	struct e2_node **nodes;	/* hash table of cached inodes */
 	size_t nbuckets, nnodes;
+	uint64_t flushes;	/* completed e2_fs_sync() calls */
 };
+
+/* fh of an open that may write: its release makes changes durable */
+#define E2_FH_WRITE 1
 
 static inline struct ext2_inode *e2_small(struct e2_node *n)
 {
@@ -108,6 +115,11 @@ void e2_touch(struct e2_node *n, int which);
 int e2_drop_link(struct e2fs *e2, struct e2_node *n);
 int e2_check_writable(struct e2fs *e2);
 int e2_fs_sync(struct e2fs *e2);
+/* Note that n's data, size or blocks changed (see e2_node.dirty_at). */
+static inline void e2_mark_dirty(struct e2fs *e2, struct e2_node *n)
+{
+	n->dirty_at = e2->flushes + 1;
+}
 
 /* ---- ext2_dir.c ---- */
 int e2_dir_lookup(struct e2fs *e2, struct e2_node *dir, const char *name,

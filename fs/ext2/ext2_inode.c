@@ -587,7 +587,7 @@ static void open_common(struct uvfs_req *req, uint64_t nodeid,
 			err = e2_node_write(e2, n);
 		}
 	}
-	fi->fh = 0;
+	fi->fh = acc != O_RDONLY || (fi->flags & O_TRUNC) ? E2_FH_WRITE : 0;
 	/* Nobody else writes the image while we serve it. */
 	fi->keep_cache = 1;
 	if (err)
@@ -609,6 +609,26 @@ void ext2_opendir(struct uvfs_req *req, uint64_t nodeid,
 	open_common(req, nodeid, fi, true);
 }
 
+/*
+ * Over FUSE, umount(2) may return before the daemon has seen the last
+ * release, and a crash loses whatever only the io cache holds.  So
+ * closing a writable open of a file whose data, size or blocks changed
+ * since the last flush makes everything durable, like an fsync (the whole
+ * filesystem: libext2fs has no per-file flush).  Read-only opens never
+ * flush, and
+ * neither does the release of a file only created (no data): flushing on
+ * every create+close would cost a bitmap+superblock write and an fsync of
+ * the image per file (metadata-heavy workloads would crawl); those
+ * changes reach the disk at the next flush, fsync or unmount.
+ */
+static int release_flush(struct e2fs *e2, struct e2_node *n,
+			 const struct uvfs_file_info *fi)
+{
+	if (!(fi->fh & E2_FH_WRITE) || n->dirty_at <= e2->flushes)
+		return 0;
+	return e2_fs_sync(e2);
+}
+
 /* release and releasedir */
 void ext2_release(struct uvfs_req *req, uint64_t nodeid,
 		  struct uvfs_file_info *fi)
@@ -616,14 +636,19 @@ void ext2_release(struct uvfs_req *req, uint64_t nodeid,
 	struct e2fs *e2 = uvfs_req_priv(req);
 	ext2_ino_t ino = e2_ino(nodeid);
 	struct e2_node *n = NULL;
+	int err = 0;
 
 	pthread_mutex_lock(&e2->lock);
 	if (ino && e2_ino_valid(e2, ino))
 		n = node_find(e2, ino);
 	if (n && n->nopen) {
+		err = release_flush(e2, n, fi);
+		if (err)
+			uvfs_log("ext2: flushing at close of inode %u: %s",
+				 n->ino, strerror(-err));
 		n->nopen--;
 		e2_node_put(e2, n);
 	}
 	pthread_mutex_unlock(&e2->lock);
-	uvfs_reply_err(req, 0);
+	uvfs_reply_err(req, err);
 }

@@ -402,8 +402,11 @@ int e2_fs_sync(struct e2fs *e2)
 	err = ext2fs_write_bitmaps(e2->fs);
 	if (!err) {
 		ext2fs_mark_super_dirty(e2->fs);
+		/* also writes the io cache back and fsyncs the image */
 		err = ext2fs_flush(e2->fs);
 	}
+	if (!err)
+		e2->flushes++;
 	return e2_err(err);
 }
 

@@ -285,7 +285,7 @@ static void new_node(struct uvfs_req *req, uint64_t parent, const char *name,
 	} else {
 		e2_entry(e2, n, &e);
 		if (fi) {
-			fi->fh = 0;
+			fi->fh = E2_FH_WRITE;	/* create opens for writing */
 			fi->keep_cache = 1;
 			if (!uvfs_reply_create(req, &e, fi)) {
 				n->nlookup++;

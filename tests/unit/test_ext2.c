@@ -21,15 +21,11 @@
 #include <linux/falloc.h>
 
 #include "uvfs/libuvfs.h"
+#include "wire.h"
 
 #define ROOT UVFS_ROOT_ID
 
 static char tmpdir[PATH_MAX], img[PATH_MAX + 16];
-static void *handle;
-static struct uvfs_session *se;
-static struct uvfs_direct *d;
-static char reply[256 * 1024];
-static size_t rlen;
 static char mount_err[512];
 
 static const char *const fstypes[] = { "ext2", "ext4" };
@@ -56,27 +52,9 @@ static void mkimage(const char *type, const char *extra)
 
 static int try_mount(const char *path, bool ro)
 {
-	const struct uvfs_backend *be;
-	struct uvfs_session_opts so = { 0 };
-	char err[256];
-	int rc;
+	struct uvfs_session_opts so = { .readonly = ro };
 
-	be = uvfs_backend_load("ext2", &handle, err, sizeof(err));
-	ck_assert_msg(be != NULL, "%s", err);
-	so.readonly = ro;
-	se = uvfs_session_new(be, &so);
-	ck_assert_ptr_nonnull(se);
-	mount_err[0] = '\0';
-	rc = uvfs_session_mount(se, path, mount_err, sizeof(mount_err));
-	if (rc) {
-		uvfs_session_free(se);
-		uvfs_backend_unload(handle);
-		se = NULL;
-		return rc;
-	}
-	d = uvfs_direct_new(se);
-	ck_assert_ptr_nonnull(d);
-	return 0;
+	return wire_start("ext2", &so, path, mount_err, sizeof(mount_err));
 }
 
 static void start(bool ro)
@@ -86,11 +64,7 @@ static void start(bool ro)
 
 static void stop(void)
 {
-	uvfs_session_unmount(se);
-	uvfs_direct_free(d);
-	uvfs_session_free(se);
-	uvfs_backend_unload(handle);
-	se = NULL;
+	wire_stop();
 }
 
 static void fsck_clean(void)
@@ -112,251 +86,38 @@ static void teardown(void)
 	sh("rm -rf '%s'", tmpdir);
 }
 
-/* ---- requests ---- */
+struct count_ctx {
+	const char *want;
+	bool *found;
+	uint64_t off;
+	int n;
+};
 
-static int call(uint32_t op, uint64_t nodeid, const void *arg, size_t arglen,
-		const char *s1, const char *s2, const void *data, size_t dlen)
+static void count_one(const struct uvfs_dirent *de,
+		      const struct uvfs_entry_out *e, void *arg)
 {
-	struct uvfs_in_header in = { 0 };
-	struct iovec iov[4];
-	int n = 0;
+	struct count_ctx *c = arg;
 
-	in.opcode = op;
-	in.nodeid = nodeid;
-	in.pid = (uint32_t)getpid();
-	if (arglen)
-		iov[n++] = (struct iovec){ (void *)arg, arglen };
-	if (s1)
-		iov[n++] = (struct iovec){ (void *)s1, strlen(s1) + 1 };
-	if (s2)
-		iov[n++] = (struct iovec){ (void *)s2, strlen(s2) + 1 };
-	if (dlen)
-		iov[n++] = (struct iovec){ (void *)data, dlen };
-	rlen = 0;
-	return uvfs_direct_call(d, &in, iov, n, reply, sizeof(reply), &rlen);
-}
-
-#define CALL(op, node, arg, s1, s2) \
-	call(op, node, &(arg), sizeof(arg), s1, s2, NULL, 0)
-#define CALL0(op, node, s1, s2) call(op, node, NULL, 0, s1, s2, NULL, 0)
-
-static struct uvfs_entry_out entry;
-
-static int64_t entry_result(int err)
-{
-	if (err)
-		return err;
-	ck_assert_uint_ge(rlen, sizeof(entry));
-	memcpy(&entry, reply, sizeof(entry));
-	ck_assert_uint_eq(entry.attr.ino, entry.nodeid);
-	return (int64_t)entry.nodeid;
-}
-
-static int64_t lookup(uint64_t parent, const char *name)
-{
-	return entry_result(CALL0(UVFS_OP_LOOKUP, parent, name, NULL));
-}
-
-static int64_t mkdir_(uint64_t parent, const char *name, uint32_t mode)
-{
-	struct uvfs_mkdir_in in = { .mode = mode };
-
-	return entry_result(CALL(UVFS_OP_MKDIR, parent, in, name, NULL));
-}
-
-static int64_t mknod_(uint64_t parent, const char *name, uint32_t mode,
-		      uint32_t rdev)
-{
-	struct uvfs_mknod_in in = { .mode = mode, .rdev = rdev };
-
-	return entry_result(CALL(UVFS_OP_MKNOD, parent, in, name, NULL));
-}
-
-static int64_t symlink_(uint64_t parent, const char *name, const char *tgt)
-{
-	return entry_result(CALL0(UVFS_OP_SYMLINK, parent, name, tgt));
-}
-
-static int64_t link_(uint64_t ino, uint64_t parent, const char *name)
-{
-	struct uvfs_link_in in = { .oldnodeid = ino };
-
-	return entry_result(CALL(UVFS_OP_LINK, parent, in, name, NULL));
-}
-
-static int release_(uint64_t ino)
-{
-	struct uvfs_release_in rel = { 0 };
-
-	return CALL(UVFS_OP_RELEASE, ino, rel, NULL, NULL);
-}
-
-/* create, left open when keep_open */
-static int64_t create_(uint64_t parent, const char *name, uint32_t mode,
-		       bool keep_open)
-{
-	struct uvfs_create_in in = { .flags = O_RDWR | O_CREAT, .mode = mode };
-	int64_t ino = entry_result(CALL(UVFS_OP_CREATE, parent, in, name,
-					NULL));
-
-	if (ino > 0 && !keep_open)
-		ck_assert_int_eq(release_((uint64_t)ino), 0);
-	return ino;
-}
-
-static int unlink_(uint64_t parent, const char *name)
-{
-	return CALL0(UVFS_OP_UNLINK, parent, name, NULL);
-}
-
-static int rmdir_(uint64_t parent, const char *name)
-{
-	return CALL0(UVFS_OP_RMDIR, parent, name, NULL);
-}
-
-static int rename_(uint64_t parent, const char *name, uint64_t newparent,
-		   const char *newname, uint32_t flags)
-{
-	struct uvfs_rename_in in = { .newdir = newparent, .flags = flags };
-
-	return CALL(UVFS_OP_RENAME, parent, in, name, newname);
-}
-
-static void forget(uint64_t ino, uint64_t n)
-{
-	struct {
-		struct uvfs_forget_in in;
-		struct uvfs_forget_one one;
-	} f = { { 1, 0 }, { ino, n } };
-
-	ck_assert_int_eq(CALL(UVFS_OP_FORGET, 0, f, NULL, NULL), 0);
-}
-
-static struct uvfs_attr getattr(uint64_t ino)
-{
-	struct uvfs_getattr_in in = { 0 };
-	struct uvfs_attr_out out;
-
-	ck_assert_int_eq(CALL(UVFS_OP_GETATTR, ino, in, NULL, NULL), 0);
-	memcpy(&out, reply, sizeof(out));
-	ck_assert_uint_eq(out.attr.ino, ino);
-	return out.attr;
-}
-
-static int setattr(uint64_t ino, struct uvfs_setattr_in *in)
-{
-	return call(UVFS_OP_SETATTR, ino, in, sizeof(*in), NULL, NULL, NULL,
-		    0);
-}
-
-static int64_t write_(uint64_t ino, uint64_t off, const void *buf,
-		      size_t len)
-{
-	struct uvfs_write_in in = { .offset = off, .size = (uint32_t)len };
-	struct uvfs_write_out out;
-	int err;
-
-	err = call(UVFS_OP_WRITE, ino, &in, sizeof(in), NULL, NULL, buf, len);
-	if (err)
-		return err;
-	memcpy(&out, reply, sizeof(out));
-	return out.size;
-}
-
-static int64_t read_(uint64_t ino, uint64_t off, size_t len)
-{
-	struct uvfs_read_in in = { .offset = off, .size = (uint32_t)len };
-	int err = CALL(UVFS_OP_READ, ino, in, NULL, NULL);
-
-	return err ? err : (int64_t)rlen;
-}
-
-static int setxattr_(uint64_t ino, const char *name, const void *val,
-		     size_t size, uint32_t flags)
-{
-	struct uvfs_setxattr_in in = { .size = (uint32_t)size,
-				       .flags = flags };
-
-	return call(UVFS_OP_SETXATTR, ino, &in, sizeof(in), name, NULL, val,
-		    size);
-}
-
-static int64_t getxattr_(uint64_t ino, const char *name, uint32_t size)
-{
-	struct uvfs_getxattr_in in = { .size = size };
-	struct uvfs_getxattr_out out;
-	int err;
-
-	if (name)
-		err = CALL(UVFS_OP_GETXATTR, ino, in, name, NULL);
-	else
-		err = CALL(UVFS_OP_LISTXATTR, ino, in, NULL, NULL);
-	if (err)
-		return err;
-	if (size)
-		return (int64_t)rlen;
-	memcpy(&out, reply, sizeof(out));
-	return out.size;
-}
-
-static int64_t lseek_(uint64_t ino, uint64_t off, uint32_t whence)
-{
-	struct uvfs_lseek_in in = { .offset = off, .whence = whence };
-	struct uvfs_lseek_out out;
-	int err = CALL(UVFS_OP_LSEEK, ino, in, NULL, NULL);
-
-	if (err)
-		return err;
-	memcpy(&out, reply, sizeof(out));
-	return (int64_t)out.offset;
-}
-
-static int fallocate_(uint64_t ino, uint32_t mode, uint64_t off,
-		      uint64_t len)
-{
-	struct uvfs_fallocate_in in = { .offset = off, .length = len,
-					.mode = mode };
-
-	return CALL(UVFS_OP_FALLOCATE, ino, in, NULL, NULL);
+	if (de->namelen == strlen(c->want) &&
+	    !memcmp(de->name, c->want, de->namelen))
+		*c->found = true;
+	c->off = de->off;
+	c->n++;
 }
 
 /* Names in a directory, read in small chunks; returns the count. */
 static int count_entries(uint64_t dir, bool plus, const char *want,
 			 bool *found)
 {
-	uint64_t off = 0;
-	int n = 0;
+	struct count_ctx c = { want, found, 0, 0 };
+	int got;
 
 	*found = false;
-	for (;;) {
-		struct uvfs_read_in in = { .offset = off, .size = 200 };
-		size_t pos = 0;
-
-		ck_assert_int_eq(CALL(plus ? UVFS_OP_READDIRPLUS :
-					     UVFS_OP_READDIR, dir, in, NULL,
-				      NULL), 0);
-		if (!rlen)
-			return n;
-		while (pos < rlen) {
-			const struct uvfs_dirent *de;
-			size_t reclen;
-
-			if (plus) {
-				de = &((const struct uvfs_direntplus *)
-					       (reply + pos))->dirent;
-				reclen = UVFS_DIRENTPLUS_SIZE(de->namelen);
-			} else {
-				de = (const void *)(reply + pos);
-				reclen = UVFS_DIRENT_SIZE(de->namelen);
-			}
-			if (de->namelen == strlen(want) &&
-			    !memcmp(de->name, want, de->namelen))
-				*found = true;
-			off = de->off;
-			n++;
-			pos += reclen;
-		}
-	}
+	do {
+		got = wire_readdir(dir, c.off, 200, plus, count_one, &c);
+		ck_assert_int_ge(got, 0);
+	} while (got);
+	return c.n;
 }
 
 /* ---- tests ---- */
@@ -393,8 +154,8 @@ START_TEST(test_refusals)
 	ck_assert_int_eq(try_mount(img, false), -EROFS);
 	ck_assert_ptr_nonnull(strstr(mount_err, "casefold"));
 	start(true);
-	ck_assert(S_ISDIR(getattr(ROOT).mode));
-	ck_assert_int_eq(mkdir_(ROOT, "x", 0755), -EROFS);
+	ck_assert(S_ISDIR(wire_getattr(ROOT).mode));
+	ck_assert_int_eq(wire_mkdir(ROOT, "x", 0755), -EROFS);
 	stop();
 
 	/* errors state: refused rw */
@@ -422,80 +183,83 @@ START_TEST(test_names)
 
 	mkimage(fstypes[_i], NULL);
 	start(false);
-	ck_assert_int_eq(lookup(ROOT, "lost+found"), 11);
-	ck_assert_int_eq(lookup(ROOT, ".."), ROOT);
-	a = mkdir_(ROOT, "a", 0750);
+	ck_assert_int_eq(wire_lookup(ROOT, "lost+found"), 11);
+	ck_assert_int_eq(wire_lookup(ROOT, ".."), ROOT);
+	a = wire_mkdir(ROOT, "a", 0750);
 	ck_assert_int_gt(a, 11);
-	ck_assert_uint_eq(entry.attr.mode, S_IFDIR | 0750);
-	ck_assert_uint_eq(getattr(ROOT).nlink, 4);
-	b = mkdir_(a, "b", 0755);
-	ck_assert_int_eq(lookup(b, ".."), a);
-	f = create_(a, "f", 0644, false);
-	ck_assert_int_eq(create_(a, "f", 0644, false), -EEXIST);
-	ck_assert_int_eq(lookup(a, "nope"), -ENOENT);
-	ck_assert_int_eq(lookup(f, "x"), -ENOTDIR);
-	ck_assert_int_eq(lookup(999999, "x"), -ENOENT);
+	ck_assert_uint_eq(wire_entry.attr.mode, S_IFDIR | 0750);
+	ck_assert_uint_eq(wire_getattr(ROOT).nlink, 4);
+	b = wire_mkdir(a, "b", 0755);
+	ck_assert_int_eq(wire_lookup(b, ".."), a);
+	f = wire_create(a, "f", 0644);
+	ck_assert_int_eq(wire_create(a, "f", 0644), -EEXIST);
+	ck_assert_int_eq(wire_lookup(a, "nope"), -ENOENT);
+	ck_assert_int_eq(wire_lookup(f, "x"), -ENOTDIR);
+	ck_assert_int_eq(wire_lookup(999999, "x"), -ENOENT);
 
 	/* symlinks: fast and slow */
-	s = symlink_(a, "s", "f");
-	ck_assert_int_eq(CALL0(UVFS_OP_READLINK, (uint64_t)s, NULL, NULL), 0);
-	ck_assert_uint_eq(rlen, 1);
-	ck_assert_int_eq(reply[0], 'f');
+	s = wire_symlink(a, "s", "f");
+	ck_assert_int_eq(WIRE_CALL0(UVFS_OP_READLINK, (uint64_t)s, NULL, NULL),
+			 0);
+	ck_assert_uint_eq(wire_rlen, 1);
+	ck_assert_int_eq(wire_reply[0], 'f');
 	{
 		char t[300];
 
 		memset(t, 'x', sizeof(t) - 1);
 		t[sizeof(t) - 1] = '\0';
-		l = symlink_(a, "slow", t);
+		l = wire_symlink(a, "slow", t);
 		ck_assert_int_gt(l, 0);
-		ck_assert_int_eq(CALL0(UVFS_OP_READLINK, (uint64_t)l, NULL,
-				       NULL), 0);
-		ck_assert_uint_eq(rlen, sizeof(t) - 1);
-		ck_assert_int_eq(memcmp(reply, t, rlen), 0);
+		ck_assert_int_eq(WIRE_CALL0(UVFS_OP_READLINK, (uint64_t)l, NULL,
+					    NULL), 0);
+		ck_assert_uint_eq(wire_rlen, sizeof(t) - 1);
+		ck_assert_int_eq(memcmp(wire_reply, t, wire_rlen), 0);
 	}
 
 	/* device numbers, old and new encoding */
-	dev = mknod_(a, "c", S_IFCHR | 0600, (uint32_t)makedev(4, 5));
-	ck_assert_uint_eq(entry.attr.rdev, makedev(4, 5));
-	dev = mknod_(a, "bd", S_IFBLK | 0600, (uint32_t)makedev(300, 70000));
-	ck_assert_uint_eq(getattr((uint64_t)dev).rdev, makedev(300, 70000));
-	ck_assert_int_gt(mknod_(a, "p", S_IFIFO | 0600, 0), 0);
+	dev = wire_mknod(a, "c", S_IFCHR | 0600, (uint32_t)makedev(4, 5));
+	ck_assert_uint_eq(wire_entry.attr.rdev, makedev(4, 5));
+	dev = wire_mknod(a, "bd", S_IFBLK | 0600,
+			 (uint32_t)makedev(300, 70000));
+	ck_assert_uint_eq(wire_getattr((uint64_t)dev).rdev,
+			  makedev(300, 70000));
+	ck_assert_int_gt(wire_mknod(a, "p", S_IFIFO | 0600, 0), 0);
 
 	/* link, unlink */
-	ck_assert_int_eq(link_((uint64_t)f, b, "hard"), f);
-	ck_assert_uint_eq(entry.attr.nlink, 2);
-	ck_assert_int_eq(link_((uint64_t)a, b, "dirlink"), -EPERM);
-	ck_assert_int_eq(unlink_(a, "b"), -EISDIR);
-	ck_assert_int_eq(rmdir_(a, "f"), -ENOTDIR);
-	ck_assert_int_eq(rmdir_(ROOT, "a"), -ENOTEMPTY);
+	ck_assert_int_eq(wire_link((uint64_t)f, b, "hard"), f);
+	ck_assert_uint_eq(wire_entry.attr.nlink, 2);
+	ck_assert_int_eq(wire_link((uint64_t)a, b, "dirlink"), -EPERM);
+	ck_assert_int_eq(wire_unlink(a, "b"), -EISDIR);
+	ck_assert_int_eq(wire_rmdir(a, "f"), -ENOTDIR);
+	ck_assert_int_eq(wire_rmdir(ROOT, "a"), -ENOTEMPTY);
 
 	/* rename: plain, noreplace, exchange, dir across parents */
-	ck_assert_int_eq(rename_(a, "f", a, "g", 0), 0);
-	ck_assert_int_eq(lookup(a, "f"), -ENOENT);
-	ck_assert_int_eq(lookup(a, "g"), f);
-	ck_assert_int_eq(rename_(a, "g", a, "s", UVFS_RENAME_NOREPLACE),
+	ck_assert_int_eq(wire_rename(a, "f", a, "g", 0), 0);
+	ck_assert_int_eq(wire_lookup(a, "f"), -ENOENT);
+	ck_assert_int_eq(wire_lookup(a, "g"), f);
+	ck_assert_int_eq(wire_rename(a, "g", a, "s", UVFS_RENAME_NOREPLACE),
 			 -EEXIST);
-	ck_assert_int_eq(rename_(a, "g", a, "s", UVFS_RENAME_EXCHANGE), 0);
-	ck_assert_int_eq(lookup(a, "g"), s);
-	ck_assert_int_eq(lookup(a, "s"), f);
-	ck_assert_int_eq(rename_(a, "zz", a, "s", UVFS_RENAME_EXCHANGE),
+	ck_assert_int_eq(wire_rename(a, "g", a, "s", UVFS_RENAME_EXCHANGE), 0);
+	ck_assert_int_eq(wire_lookup(a, "g"), s);
+	ck_assert_int_eq(wire_lookup(a, "s"), f);
+	ck_assert_int_eq(wire_rename(a, "zz", a, "s", UVFS_RENAME_EXCHANGE),
 			 -ENOENT);
-	ck_assert_int_eq(rename_(ROOT, "a", b, "x", 0), -EINVAL);
-	ck_assert_int_eq(rename_(a, "b", ROOT, "b2", 0), 0);
-	ck_assert_int_eq(lookup(b, ".."), ROOT);
-	ck_assert_uint_eq(getattr(ROOT).nlink, 5);
-	ck_assert_uint_eq(getattr((uint64_t)a).nlink, 2);
+	ck_assert_int_eq(wire_rename(ROOT, "a", b, "x", 0), -EINVAL);
+	ck_assert_int_eq(wire_rename(a, "b", ROOT, "b2", 0), 0);
+	ck_assert_int_eq(wire_lookup(b, ".."), ROOT);
+	ck_assert_uint_eq(wire_getattr(ROOT).nlink, 5);
+	ck_assert_uint_eq(wire_getattr((uint64_t)a).nlink, 2);
 	/* replace a file: its inode survives while looked up */
-	g = create_(ROOT, "victim", 0644, false);
-	ck_assert_int_eq(rename_(a, "s", ROOT, "victim", 0), 0);
-	ck_assert_uint_eq(getattr((uint64_t)g).nlink, 0);
-	forget((uint64_t)g, 1);
+	g = wire_create(ROOT, "victim", 0644);
+	ck_assert_int_eq(wire_rename(a, "s", ROOT, "victim", 0), 0);
+	ck_assert_uint_eq(wire_getattr((uint64_t)g).nlink, 0);
+	wire_forget((uint64_t)g, 1);
 	/* replace an empty dir by a dir */
-	mkdir_(ROOT, "e1", 0755);
-	mkdir_(ROOT, "e2", 0755);
-	ck_assert_int_eq(rename_(ROOT, "e1", ROOT, "e2", 0), 0);
-	ck_assert_uint_eq(getattr(ROOT).nlink, 6);
-	ck_assert_int_eq(rename_(ROOT, "victim", ROOT, "e2", 0), -EISDIR);
+	wire_mkdir(ROOT, "e1", 0755);
+	wire_mkdir(ROOT, "e2", 0755);
+	ck_assert_int_eq(wire_rename(ROOT, "e1", ROOT, "e2", 0), 0);
+	ck_assert_uint_eq(wire_getattr(ROOT).nlink, 6);
+	ck_assert_int_eq(wire_rename(ROOT, "victim", ROOT, "e2", 0), -EISDIR);
 
 	/* readdir and readdirplus in small chunks */
 	ck_assert_int_eq(count_entries(a, false, "c", &found), 7);
@@ -503,18 +267,18 @@ START_TEST(test_names)
 	ck_assert_int_eq(count_entries(a, true, "slow", &found), 7);
 	ck_assert(found);
 
-	ck_assert_int_eq(unlink_(a, "c"), 0);
-	ck_assert_int_eq(rmdir_(ROOT, "e2"), 0);
+	ck_assert_int_eq(wire_unlink(a, "c"), 0);
+	ck_assert_int_eq(wire_rmdir(ROOT, "e2"), 0);
 	stop();
 	fsck_clean();
 
 	/* everything is still there after a remount */
 	start(true);
-	a = lookup(ROOT, "a");
+	a = wire_lookup(ROOT, "a");
 	ck_assert_int_gt(a, 0);
-	ck_assert_int_eq(lookup(a, "c"), -ENOENT);
-	ck_assert_int_gt(lookup(ROOT, "victim"), 0);
-	ck_assert_int_eq(unlink_(ROOT, "victim"), -EROFS);
+	ck_assert_int_eq(wire_lookup(a, "c"), -ENOENT);
+	ck_assert_int_gt(wire_lookup(ROOT, "victim"), 0);
+	ck_assert_int_eq(wire_unlink(ROOT, "victim"), -EROFS);
 	stop();
 }
 END_TEST
@@ -528,63 +292,65 @@ START_TEST(test_data)
 
 	mkimage(fstypes[_i], "-b 1024");
 	start(false);
-	f = create_(ROOT, "f", 0644, true);
+	f = wire_create_open(ROOT, "f", 0644);
 	for (i = 0; i < sizeof(big); i++)
 		big[i] = (char)(i * 7 + i / 1000);
-	ck_assert_int_eq(write_((uint64_t)f, 0, big, sizeof(big)),
+	ck_assert_int_eq(wire_write((uint64_t)f, 0, big, sizeof(big)),
 			 (int64_t)sizeof(big));
-	ck_assert_int_eq(read_((uint64_t)f, 1000, sizeof(buf)),
+	ck_assert_int_eq(wire_read((uint64_t)f, 1000, sizeof(buf)),
 			 (int64_t)sizeof(buf));
-	ck_assert_int_eq(memcmp(reply, big + 1000, sizeof(buf)), 0);
+	ck_assert_int_eq(memcmp(wire_reply, big + 1000, sizeof(buf)), 0);
 	/* unaligned overwrite across blocks */
 	memset(buf, 'Z', 3000);
-	ck_assert_int_eq(write_((uint64_t)f, 777, buf, 3000), 3000);
-	ck_assert_int_eq(read_((uint64_t)f, 700, 4000), 4000);
-	ck_assert_int_eq(memcmp(reply, big + 700, 77), 0);
-	ck_assert_int_eq(reply[77], 'Z');
-	ck_assert_int_eq(reply[77 + 2999], 'Z');
-	ck_assert_int_eq(memcmp(reply + 3077, big + 3777, 923), 0);
+	ck_assert_int_eq(wire_write((uint64_t)f, 777, buf, 3000), 3000);
+	ck_assert_int_eq(wire_read((uint64_t)f, 700, 4000), 4000);
+	ck_assert_int_eq(memcmp(wire_reply, big + 700, 77), 0);
+	ck_assert_int_eq(wire_reply[77], 'Z');
+	ck_assert_int_eq(wire_reply[77 + 2999], 'Z');
+	ck_assert_int_eq(memcmp(wire_reply + 3077, big + 3777, 923), 0);
 	/* read past EOF */
-	ck_assert_int_eq(read_((uint64_t)f, sizeof(big) + 10, 100), 0);
+	ck_assert_int_eq(wire_read((uint64_t)f, sizeof(big) + 10, 100), 0);
 
 	/* sparse write far away, holes read as zeros, SEEK_DATA/HOLE */
-	ck_assert_int_eq(write_((uint64_t)f, 10 << 20, "end", 3), 3);
-	ck_assert_uint_eq(getattr((uint64_t)f).size, (10 << 20) + 3);
-	ck_assert_int_eq(read_((uint64_t)f, 5 << 20, 4096), 4096);
+	ck_assert_int_eq(wire_write((uint64_t)f, 10 << 20, "end", 3), 3);
+	ck_assert_uint_eq(wire_getattr((uint64_t)f).size, (10 << 20) + 3);
+	ck_assert_int_eq(wire_read((uint64_t)f, 5 << 20, 4096), 4096);
 	for (i = 0; i < 4096; i++)
-		ck_assert_int_eq(reply[i], 0);
+		ck_assert_int_eq(wire_reply[i], 0);
 	/* holes are found with block granularity */
-	ck_assert_int_eq(lseek_((uint64_t)f, 0, SEEK_HOLE),
+	ck_assert_int_eq(wire_lseek((uint64_t)f, 0, SEEK_HOLE),
 			 (sizeof(big) + 1023) & ~1023ul);
-	ck_assert_int_eq(lseek_((uint64_t)f, 700000, SEEK_DATA),
+	ck_assert_int_eq(wire_lseek((uint64_t)f, 700000, SEEK_DATA),
 			 10 << 20);
-	ck_assert_int_eq(lseek_((uint64_t)f, 20 << 20, SEEK_DATA), -ENXIO);
+	ck_assert_int_eq(wire_lseek((uint64_t)f, 20 << 20, SEEK_DATA), -ENXIO);
 
 	/* truncate down in the middle of a block, then up: zeros */
 	sa.valid = UVFS_SET_SIZE;
 	sa.size = 1500;
-	ck_assert_int_eq(setattr((uint64_t)f, &sa), 0);
+	ck_assert_int_eq(wire_setattr((uint64_t)f, &sa), 0);
 	sa.size = 5000;
-	ck_assert_int_eq(setattr((uint64_t)f, &sa), 0);
-	ck_assert_int_eq(read_((uint64_t)f, 1400, 200), 200);
+	ck_assert_int_eq(wire_setattr((uint64_t)f, &sa), 0);
+	ck_assert_int_eq(wire_read((uint64_t)f, 1400, 200), 200);
 	for (i = 0; i < 200; i++)	/* 777..3776 were overwritten */
-		ck_assert_int_eq(reply[i], i < 100 ? 'Z' : 0);
+		ck_assert_int_eq(wire_reply[i], i < 100 ? 'Z' : 0);
 
 	/* fallocate: mode 0 extends, KEEP_SIZE does not, punch zeroes */
-	ck_assert_int_eq(fallocate_((uint64_t)f, 0, 0, 100000), 0);
-	ck_assert_uint_eq(getattr((uint64_t)f).size, 100000);
+	ck_assert_int_eq(wire_fallocate((uint64_t)f, 0, 0, 100000), 0);
+	ck_assert_uint_eq(wire_getattr((uint64_t)f).size, 100000);
 	/* past EOF with KEEP_SIZE needs extents (unwritten blocks) */
-	ck_assert_int_eq(fallocate_((uint64_t)f, FALLOC_FL_KEEP_SIZE, 100000,
+	ck_assert_int_eq(wire_fallocate((uint64_t)f, FALLOC_FL_KEEP_SIZE,
+					100000,
 				    50000), _i ? 0 : -EOPNOTSUPP);
-	ck_assert_uint_eq(getattr((uint64_t)f).size, 100000);
-	ck_assert_int_eq(fallocate_((uint64_t)f, FALLOC_FL_PUNCH_HOLE |
-				    FALLOC_FL_KEEP_SIZE, 100, 1000), 0);
-	ck_assert_int_eq(read_((uint64_t)f, 0, 1200), 1200);
-	ck_assert_int_eq(memcmp(reply, big, 100), 0);
+	ck_assert_uint_eq(wire_getattr((uint64_t)f).size, 100000);
+	ck_assert_int_eq(wire_fallocate((uint64_t)f, FALLOC_FL_PUNCH_HOLE |
+					FALLOC_FL_KEEP_SIZE, 100, 1000), 0);
+	ck_assert_int_eq(wire_read((uint64_t)f, 0, 1200), 1200);
+	ck_assert_int_eq(memcmp(wire_reply, big, 100), 0);
 	for (i = 100; i < 1100; i++)
-		ck_assert_int_eq(reply[i], 0);
-	ck_assert_int_eq(reply[1100], 'Z');
-	ck_assert_int_eq(fallocate_((uint64_t)f, FALLOC_FL_COLLAPSE_RANGE, 0,
+		ck_assert_int_eq(wire_reply[i], 0);
+	ck_assert_int_eq(wire_reply[1100], 'Z');
+	ck_assert_int_eq(wire_fallocate((uint64_t)f, FALLOC_FL_COLLAPSE_RANGE,
+					0,
 				    4096), -EOPNOTSUPP);
 
 	/* attributes: mode, 32-bit ids, nanosecond times */
@@ -596,9 +362,9 @@ START_TEST(test_data)
 	sa.gid = 70000;
 	sa.mtime = 1234567890;
 	sa.mtimensec = 123456789;
-	ck_assert_int_eq(setattr((uint64_t)f, &sa), 0);
+	ck_assert_int_eq(wire_setattr((uint64_t)f, &sa), 0);
 	{
-		struct uvfs_attr a = getattr((uint64_t)f);
+		struct uvfs_attr a = wire_getattr((uint64_t)f);
 
 		ck_assert_uint_eq(a.mode, S_IFREG | 04711);
 		ck_assert_uint_eq(a.uid, 100000);
@@ -609,27 +375,27 @@ START_TEST(test_data)
 	}
 
 	/* xattrs */
-	ck_assert_int_eq(setxattr_((uint64_t)f, "user.a", "1", 1, 0), 0);
-	ck_assert_int_eq(setxattr_((uint64_t)f, "user.a", "2", 1,
-				   XATTR_CREATE), -EEXIST);
-	ck_assert_int_eq(setxattr_((uint64_t)f, "user.b", "2", 1,
-				   XATTR_REPLACE), -ENODATA);
-	ck_assert_int_eq(setxattr_((uint64_t)f, "user.big", big, 700, 0), 0);
+	ck_assert_int_eq(wire_setxattr((uint64_t)f, "user.a", "1", 1, 0), 0);
+	ck_assert_int_eq(wire_setxattr((uint64_t)f, "user.a", "2", 1,
+				       XATTR_CREATE), -EEXIST);
+	ck_assert_int_eq(wire_setxattr((uint64_t)f, "user.b", "2", 1,
+				       XATTR_REPLACE), -ENODATA);
+	ck_assert_int_eq(wire_setxattr((uint64_t)f, "user.big", big, 700, 0),
+			 0);
 	/* 1 KiB blocks: a value bigger than the xattr block does not fit */
-	ck_assert_int_eq(setxattr_((uint64_t)f, "user.huge", big, 2000, 0),
+	ck_assert_int_eq(wire_setxattr((uint64_t)f, "user.huge", big, 2000, 0),
 			 -ENOSPC);
-	ck_assert_int_eq(getxattr_((uint64_t)f, "user.big", 0), 700);
-	ck_assert_int_eq(getxattr_((uint64_t)f, "user.big", 10), -ERANGE);
-	ck_assert_int_eq(getxattr_((uint64_t)f, "user.big", 4000), 700);
-	ck_assert_int_eq(memcmp(reply, big, 700), 0);
-	ck_assert_int_eq(getxattr_((uint64_t)f, "user.none", 100), -ENODATA);
-	ck_assert_int_eq(getxattr_((uint64_t)f, NULL, 0),
+	ck_assert_int_eq(wire_getxattr((uint64_t)f, "user.big", 0), 700);
+	ck_assert_int_eq(wire_getxattr((uint64_t)f, "user.big", 10), -ERANGE);
+	ck_assert_int_eq(wire_getxattr((uint64_t)f, "user.big", 4000), 700);
+	ck_assert_int_eq(memcmp(wire_reply, big, 700), 0);
+	ck_assert_int_eq(wire_getxattr((uint64_t)f, "user.none", 100),
+			 -ENODATA);
+	ck_assert_int_eq(wire_getxattr((uint64_t)f, NULL, 0),
 			 (int64_t)sizeof("user.a") + (int64_t)sizeof("user.big"));
-	ck_assert_int_eq(CALL0(UVFS_OP_REMOVEXATTR, (uint64_t)f, "user.a",
-			       NULL), 0);
-	ck_assert_int_eq(CALL0(UVFS_OP_REMOVEXATTR, (uint64_t)f, "user.a",
-			       NULL), -ENODATA);
-	ck_assert_int_eq(setxattr_((uint64_t)f, "bogus.x", "1", 1, 0),
+	ck_assert_int_eq(wire_removexattr((uint64_t)f, "user.a"), 0);
+	ck_assert_int_eq(wire_removexattr((uint64_t)f, "user.a"), -ENODATA);
+	ck_assert_int_eq(wire_setxattr((uint64_t)f, "bogus.x", "1", 1, 0),
 			 -EOPNOTSUPP);
 	{
 		/* a POSIX ACL round trip: header, user::rw-, user:1000:r--,
@@ -643,37 +409,49 @@ START_TEST(test_data)
 			0x20, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
 		};
 
-		ck_assert_int_eq(setxattr_((uint64_t)f,
-					   "system.posix_acl_access", acl,
-					   sizeof(acl), 0), 0);
-		ck_assert_int_eq(getxattr_((uint64_t)f,
-					   "system.posix_acl_access", 1000),
+		ck_assert_int_eq(wire_setxattr((uint64_t)f,
+					       "system.posix_acl_access", acl,
+					       sizeof(acl), 0), 0);
+		ck_assert_int_eq(wire_getxattr((uint64_t)f,
+					       "system.posix_acl_access", 1000),
 				 (int64_t)sizeof(acl));
 		for (i = 0; i < sizeof(acl); i++)
-			ck_assert_msg((unsigned char)reply[i] == acl[i],
+			ck_assert_msg((unsigned char)wire_reply[i] == acl[i],
 				      "acl byte %zu: %02x != %02x", i,
-				      (unsigned char)reply[i], acl[i]);
+				      (unsigned char)wire_reply[i], acl[i]);
 	}
 
 	/* an orphan: unlinked while open, freed at release */
-	o = create_(ROOT, "orphan", 0644, true);
-	ck_assert_int_eq(write_((uint64_t)o, 0, big, 100000), 100000);
-	ck_assert_int_eq(unlink_(ROOT, "orphan"), 0);
-	ck_assert_int_eq(read_((uint64_t)o, 0, 100), 100);
-	ck_assert_int_eq(release_((uint64_t)o), 0);
-	forget((uint64_t)o, 1);
+	o = wire_create_open(ROOT, "orphan", 0644);
+	ck_assert_int_eq(wire_write((uint64_t)o, 0, big, 100000), 100000);
+	ck_assert_int_eq(wire_unlink(ROOT, "orphan"), 0);
+	ck_assert_int_eq(wire_read((uint64_t)o, 0, 100), 100);
+	ck_assert_int_eq(wire_release((uint64_t)o), 0);
+	wire_forget((uint64_t)o, 1);
 
-	ck_assert_int_eq(CALL0(UVFS_OP_FSYNC, (uint64_t)f, NULL, NULL) == 0 ||
+	ck_assert_int_eq(WIRE_CALL0(UVFS_OP_FSYNC, (uint64_t)f, NULL,
+				    NULL) == 0 ||
 			 1, 1);
-	ck_assert_int_eq(release_((uint64_t)f), 0);
+	ck_assert_int_eq(wire_release((uint64_t)f), 0);
 	/* an orphan still open at unmount is freed there */
-	o = create_(ROOT, "orphan2", 0644, true);
-	ck_assert_int_eq(write_((uint64_t)o, 0, big, 50000), 50000);
-	ck_assert_int_eq(unlink_(ROOT, "orphan2"), 0);
+	o = wire_create_open(ROOT, "orphan2", 0644);
+	ck_assert_int_eq(wire_write((uint64_t)o, 0, big, 50000), 50000);
+	ck_assert_int_eq(wire_unlink(ROOT, "orphan2"), 0);
 	stop();
 	fsck_clean();
 }
 END_TEST
+
+/* An ext4 image whose /h holds old_entry_name_1..400, indexed by e2fsck. */
+static void mkimage_htree(void)
+{
+	ck_assert_int_eq(sh("mkdir -p %s/src/h && cd %s/src/h && "
+			    "for i in $(seq 1 400); do : > old_entry_name_$i;"
+			    " done", tmpdir, tmpdir), 0);
+	ck_assert_int_eq(sh("mke2fs -q -F -t ext4 -b 1024 -d %s/src '%s' 16M "
+			    ">/dev/null 2>&1 && e2fsck -fyD '%s' >/dev/null "
+			    "2>&1; test $? -le 1", tmpdir, img, img), 0);
+}
 
 /* Enough names to need many directory blocks, in an indexed directory. */
 START_TEST(test_htree)
@@ -683,24 +461,19 @@ START_TEST(test_htree)
 	int i;
 	bool found;
 
-	ck_assert_int_eq(sh("mkdir -p %s/src/h && cd %s/src/h && "
-			    "for i in $(seq 1 400); do : > old_entry_name_$i;"
-			    " done", tmpdir, tmpdir), 0);
-	ck_assert_int_eq(sh("mke2fs -q -F -t ext4 -b 1024 -d %s/src '%s' 16M "
-			    ">/dev/null 2>&1 && e2fsck -fyD '%s' >/dev/null "
-			    "2>&1; test $? -le 1", tmpdir, img, img), 0);
+	mkimage_htree();
 	start(false);
-	h = lookup(ROOT, "h");
+	h = wire_lookup(ROOT, "h");
 	ck_assert_int_gt(h, 0);
 	for (i = 0; i < 1500; i++) {
 		snprintf(name, sizeof(name), "a_new_and_rather_long_name_%d",
 			 i);
-		ck_assert_int_gt(create_((uint64_t)h, name, 0644, false), 0);
-		forget((uint64_t)entry.nodeid, 1);
+		ck_assert_int_gt(wire_create((uint64_t)h, name, 0644), 0);
+		wire_forget((uint64_t)wire_entry.nodeid, 1);
 	}
 	for (i = 1; i <= 400; i += 2) {
 		snprintf(name, sizeof(name), "old_entry_name_%d", i);
-		ck_assert_int_eq(unlink_((uint64_t)h, name), 0);
+		ck_assert_int_eq(wire_unlink((uint64_t)h, name), 0);
 	}
 	ck_assert_int_eq(count_entries((uint64_t)h, false,
 				       "a_new_and_rather_long_name_1499",
@@ -708,6 +481,182 @@ START_TEST(test_htree)
 	ck_assert(found);
 	stop();
 	fsck_clean();
+}
+END_TEST
+
+/* The name of file i of test_bigdir: every length from 1 to 60. */
+static const char *big_name(char *buf, size_t size, int i)
+{
+	snprintf(buf, size, "%0*d", 1 + i % 60, i);
+	return buf;
+}
+
+/*
+ * A large linear directory edited in place: names of many lengths, holes
+ * from unlinks filled again, renames over names, on 1 KiB blocks with and
+ * without directory block checksums.
+ */
+START_TEST(test_bigdir)
+{
+	char name[300], other[300];
+	int64_t dir, f, sub;
+	bool found;
+	int i, n = 0;
+
+	mkimage(fstypes[_i], "-b 1024");
+	start(false);
+	dir = wire_mkdir(ROOT, "big", 0755);
+	for (i = 0; i < 2000; i++, n++) {
+		big_name(name, sizeof(name), i);
+		ck_assert_int_gt(wire_create((uint64_t)dir, name, 0644), 0);
+		wire_forget(wire_entry.nodeid, 1);
+	}
+	for (i = 0; i < 2000; i += 3, n--)
+		ck_assert_int_eq(wire_unlink((uint64_t)dir,
+					     big_name(name, sizeof(name), i)),
+				 0);
+	/* other lengths than the holes left: some fit, some go at the end
+	 * (at most 46 bytes: count_entries reads 200 bytes at a time) */
+	for (i = 0; i < 700; i++, n++) {
+		snprintf(name, sizeof(name), "again_%0*d", 1 + i % 40, i);
+		ck_assert_int_gt(wire_create((uint64_t)dir, name, 0644), 0);
+		wire_forget(wire_entry.nodeid, 1);
+	}
+	/* rename over an existing name, then out of the directory */
+	f = wire_lookup((uint64_t)dir, big_name(name, sizeof(name), 1));
+	ck_assert_int_gt(f, 0);
+	big_name(other, sizeof(other), 2);
+	ck_assert_int_eq(wire_rename((uint64_t)dir, name, (uint64_t)dir,
+				     other, 0), 0);
+	n--;
+	ck_assert_int_eq(wire_lookup((uint64_t)dir, other), f);
+	ck_assert_int_eq(wire_lookup((uint64_t)dir, name), -ENOENT);
+	ck_assert_int_eq(wire_rename((uint64_t)dir, other, ROOT, "moved", 0),
+			 0);
+	n--;
+	ck_assert_int_eq(wire_link((uint64_t)f, (uint64_t)dir, "hard"), f);
+	n++;
+	sub = wire_mkdir((uint64_t)dir, "sub", 0755);
+	ck_assert_int_eq(wire_lookup((uint64_t)sub, ".."), dir);
+	ck_assert_int_eq(wire_rename((uint64_t)dir, "sub", ROOT, "sub", 0), 0);
+	ck_assert_int_eq(wire_lookup((uint64_t)sub, ".."), ROOT);
+	snprintf(name, sizeof(name), "again_%0*d", 1 + 699 % 40, 699);
+	ck_assert_int_eq(count_entries((uint64_t)dir, false, name, &found),
+			 n + 2);
+	ck_assert(found);
+	stop();
+	fsck_clean();
+
+	/* the same after a remount, which rebuilds the table from disk */
+	start(true);
+	dir = wire_lookup(ROOT, "big");
+	ck_assert_int_eq(count_entries((uint64_t)dir, false,
+				       big_name(name, sizeof(name), 57),
+				       &found), n + 2);
+	ck_assert(!found);	/* 57 was unlinked */
+	ck_assert_int_gt(wire_lookup((uint64_t)dir,
+				     big_name(name, sizeof(name), 58)), 0);
+	ck_assert_int_eq(wire_lookup((uint64_t)dir, "hard"), f);
+	stop();
+}
+END_TEST
+
+/* Removals in an indexed directory, before and after libext2fs adds. */
+START_TEST(test_htree_unlink)
+{
+	char name[64];
+	int64_t h;
+	int i;
+	bool found;
+
+	mkimage_htree();
+	start(false);
+	h = wire_lookup(ROOT, "h");
+	for (i = 1; i <= 400; i += 4) {		/* in place, by position */
+		snprintf(name, sizeof(name), "old_entry_name_%d", i);
+		ck_assert_int_eq(wire_unlink((uint64_t)h, name), 0);
+	}
+	for (i = 0; i < 100; i++) {		/* through the index */
+		snprintf(name, sizeof(name), "new_%d", i);
+		ck_assert_int_gt(wire_create((uint64_t)h, name, 0644), 0);
+		wire_forget(wire_entry.nodeid, 1);
+	}
+	for (i = 2; i <= 400; i += 4) {		/* positions not trusted */
+		snprintf(name, sizeof(name), "old_entry_name_%d", i);
+		ck_assert_int_eq(wire_unlink((uint64_t)h, name), 0);
+	}
+	ck_assert_int_eq(wire_rename((uint64_t)h, "new_1", (uint64_t)h,
+				     "old_entry_name_3", 0), 0);
+	ck_assert_int_eq(count_entries((uint64_t)h, false, "new_99", &found),
+			 400 - 200 + 100 - 1 + 2);
+	ck_assert(found);
+	stop();
+	fsck_clean();
+}
+END_TEST
+
+#define GiB (1024ull * 1024 * 1024)
+
+/*
+ * A file past 4 GiB with data in every kind of mapping: direct, double
+ * and triple indirect blocks on ext2, extents on ext4 (4 KiB blocks).
+ */
+START_TEST(test_sparse_5g)
+{
+	struct uvfs_setattr_in sa = { .valid = UVFS_SET_SIZE };
+	static char buf[8192];
+	uint64_t far = 5 * GiB + 10;
+	int64_t f;
+	size_t i;
+
+	mkimage(fstypes[_i], "-b 4096");
+	start(false);
+	f = wire_create_open(ROOT, "sparse", 0644);
+	memset(buf, 'd', sizeof(buf));
+	ck_assert_int_eq(wire_write((uint64_t)f, 0, "start", 5), 5);
+	ck_assert_int_eq(wire_write((uint64_t)f, 3 * GiB, buf, sizeof(buf)),
+			 (int64_t)sizeof(buf));
+	ck_assert_int_eq(wire_write((uint64_t)f, far, "hello", 5), 5);
+	ck_assert_uint_eq(wire_getattr((uint64_t)f).size, far + 5);
+	ck_assert_int_eq(wire_read((uint64_t)f, far - 10, 100), 15);
+	ck_assert_int_eq(memcmp(wire_reply + 10, "hello", 5), 0);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(wire_reply[i], 0);
+	/* across the 4 GiB line, and a hole then data in one read */
+	ck_assert_int_eq(wire_read((uint64_t)f, 4 * GiB - 4096, 8192), 8192);
+	for (i = 0; i < 8192; i++)
+		ck_assert_int_eq(wire_reply[i], 0);
+	ck_assert_int_eq(wire_read((uint64_t)f, 3 * GiB - 100, 300), 300);
+	for (i = 0; i < 300; i++)
+		ck_assert_int_eq(wire_reply[i], i < 100 ? 0 : 'd');
+	ck_assert_int_eq(wire_lseek((uint64_t)f, 0, SEEK_DATA), 0);
+	ck_assert_int_eq(wire_lseek((uint64_t)f, 0, SEEK_HOLE), 4096);
+	ck_assert_int_eq(wire_lseek((uint64_t)f, 4096, SEEK_DATA),
+			 (int64_t)(3 * GiB));
+	ck_assert_int_eq(wire_lseek((uint64_t)f, 3 * GiB + 5, SEEK_HOLE),
+			 (int64_t)(3 * GiB + 8192));
+	ck_assert_int_eq(wire_lseek((uint64_t)f, 3 * GiB + 8192, SEEK_DATA),
+			 (int64_t)(5 * GiB));
+	ck_assert_int_eq(wire_lseek((uint64_t)f, far, SEEK_HOLE),
+			 (int64_t)(far + 5));
+	ck_assert_int_eq(wire_lseek((uint64_t)f, far + 5, SEEK_DATA), -ENXIO);
+	/* cut below the far block: the middle data stays */
+	sa.size = 3 * GiB + 100;
+	ck_assert_int_eq(wire_setattr((uint64_t)f, &sa), 0);
+	ck_assert_int_eq(wire_lseek((uint64_t)f, 4096, SEEK_DATA),
+			 (int64_t)(3 * GiB));
+	ck_assert_int_eq(wire_lseek((uint64_t)f, 3 * GiB, SEEK_HOLE),
+			 (int64_t)(3 * GiB + 100));
+	ck_assert_int_eq(wire_read((uint64_t)f, 3 * GiB, 4096), 100);
+	ck_assert_int_eq(wire_release((uint64_t)f), 0);
+	stop();
+	fsck_clean();
+	start(true);
+	f = wire_lookup(ROOT, "sparse");
+	ck_assert_uint_eq(wire_getattr((uint64_t)f).size, 3 * GiB + 100);
+	ck_assert_int_eq(wire_read((uint64_t)f, 3 * GiB + 50, 100), 50);
+	ck_assert_int_eq(wire_reply[49], 'd');
+	stop();
 }
 END_TEST
 
@@ -720,19 +669,19 @@ START_TEST(test_statfs_enospc)
 
 	mkimage("ext2", NULL);
 	start(false);
-	ck_assert_int_eq(CALL0(UVFS_OP_STATFS, ROOT, NULL, NULL), 0);
-	memcpy(&st, reply, sizeof(st));
+	ck_assert_int_eq(WIRE_CALL0(UVFS_OP_STATFS, ROOT, NULL, NULL), 0);
+	memcpy(&st, wire_reply, sizeof(st));
 	ck_assert_uint_gt(st.blocks, st.bfree);
-	f = create_(ROOT, "fill", 0644, false);
+	f = wire_create(ROOT, "fill", 0644);
 	do {
-		n = write_((uint64_t)f, off, buf, sizeof(buf));
+		n = wire_write((uint64_t)f, off, buf, sizeof(buf));
 		if (n > 0)
 			off += (uint64_t)n;
 	} while (n > 0);
 	ck_assert_int_eq(n, -ENOSPC);
 	ck_assert_int_gt(off, 8 << 20);
-	ck_assert_int_eq(unlink_(ROOT, "fill"), 0);
-	forget((uint64_t)f, 1);
+	ck_assert_int_eq(wire_unlink(ROOT, "fill"), 0);
+	wire_forget((uint64_t)f, 1);
 	stop();
 	fsck_clean();
 }
@@ -749,6 +698,9 @@ static Suite *ext2_suite(void)
 	tcase_add_loop_test(tc, test_names, 0, 2);
 	tcase_add_loop_test(tc, test_data, 0, 2);
 	tcase_add_test(tc, test_htree);
+	tcase_add_test(tc, test_htree_unlink);
+	tcase_add_loop_test(tc, test_bigdir, 0, 2);
+	tcase_add_loop_test(tc, test_sparse_5g, 0, 2);
 	tcase_add_test(tc, test_statfs_enospc);
 	suite_add_tcase(s, tc);
 	return s;
