@@ -509,9 +509,11 @@ static bool backend_has_op(const struct uvfs_ops *ops, uint32_t opcode)
 
 /*
  * Defaults for ops a backend leaves out, where "succeed and do nothing" is
- * the right answer (as in FUSE): open handles, flushes, forgets, access when
- * the kernel checks permissions.  Everything else answers -ENOSYS, which
- * the kernel remembers.
+ * the right answer (as in FUSE): open handles, releases, fsyncs, forgets,
+ * access when the kernel checks permissions.  Everything else answers
+ * -ENOSYS, which the kernel remembers.  A missing FLUSH answers -ENOSYS
+ * too: by the protocol (as in FUSE) that means "nothing to do on close",
+ * and the kernel stops sending it, saving a round trip per close.
  */
 static int default_reply(struct uvfs_req *req)
 {
@@ -526,7 +528,6 @@ static int default_reply(struct uvfs_req *req)
 	case UVFS_OP_OPEN:
 	case UVFS_OP_OPENDIR:
 		return uvfs_send_reply(req, 0, &iov, 1);
-	case UVFS_OP_FLUSH:
 	case UVFS_OP_RELEASE:
 	case UVFS_OP_RELEASEDIR:
 	case UVFS_OP_FSYNC:

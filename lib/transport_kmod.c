@@ -179,7 +179,8 @@ static void kmod_handle(struct kmod_queue *q, unsigned int slot)
 	kr->q = q;
 	kr->slot = (uint16_t)slot;
 	uvfs_req_init(&kr->req, k->se, &in,
-		      k->cs.slot_size - (uint32_t)sizeof(struct uvfs_out_header),
+		      k->cs.slot_size -
+			      (uint32_t)sizeof(struct uvfs_out_header),
 		      kr);
 	uvfs_dispatch(&kr->req, p + sizeof(in), in.len - sizeof(in));
 }

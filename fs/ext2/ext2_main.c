@@ -490,13 +490,6 @@ static void ext2_access(struct uvfs_req *req, uint64_t nodeid, int mask)
 	uvfs_reply_err(req, err);
 }
 
-static void ext2_flush(struct uvfs_req *req, uint64_t ino,
-		       struct uvfs_file_info *fi)
-{
-	/* Data is written to the image at write(); durability is fsync's. */
-	uvfs_reply_err(req, 0);
-}
-
 static const struct uvfs_ops ext2_ops = {
 	.lookup = ext2_lookup,
 	.forget_multi = ext2_forget_multi,
@@ -514,7 +507,8 @@ static const struct uvfs_ops ext2_ops = {
 	.create = ext2_create,
 	.read = ext2_read,
 	.write = ext2_write,
-	.flush = ext2_flush,
+	/* no .flush: data reaches the image at write() and durability is
+	 * release's and fsync's, so close needs no extra round trip */
 	.release = ext2_release,
 	.fsync = ext2_fsync,
 	.opendir = ext2_opendir,

@@ -12,7 +12,9 @@
  *    accepted and the unknown tail ignored (the header's len tells).
  *  - Errors travel as negative errno values (Linux numbering) in
  *    uvfs_out_header.error; 0 is success.  The kernel rejects anything
- *    outside [-UVFS_ERRNO_MAX, 0].
+ *    outside [-UVFS_ERRNO_MAX, 0].  -ENOSYS means "op not implemented":
+ *    the kernel stops sending that op; for FLUSH, FSYNC and FSYNCDIR it
+ *    then counts as success.
  *  - Names are passed as NUL-terminated strings right after the fixed
  *    argument struct; their length (without NUL) is at most UVFS_NAME_MAX.
  *

@@ -32,10 +32,11 @@
  * applied by the kernel; uvfs_req_ctx()->umask is for information only.
  *
  * Missing ops: forget is only called when forget_multi is NULL.  When open,
- * opendir, release, releasedir, flush, fsync, fsyncdir or access are NULL
- * the library answers success (fh 0); a NULL statfs answers an empty
- * filesystem; every other NULL op answers -ENOSYS, and the kernel module
- * stops sending it.
+ * opendir, release, releasedir, fsync, fsyncdir or access are NULL the
+ * library answers success (fh 0); a NULL statfs answers an empty
+ * filesystem; every other NULL op answers -ENOSYS, and the kernel stops
+ * sending it.  For flush, -ENOSYS means "nothing to do on close": leave
+ * flush NULL unless close must do work.
  *
  * Ops may be called concurrently from several threads unless the daemon
  * runs with -s; the backend does its own locking.
