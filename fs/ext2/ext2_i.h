@@ -28,7 +28,14 @@
 
 #include "uvfs/uvfs.h"
 
-#define E2_TIMEOUT 1.0
+/*
+ * How long the kernel may cache names and attributes.  Every change to the
+ * image goes through this daemon, and so through the kernel, which
+ * invalidates what each of its own ops changes; nothing else may write the
+ * image while it is mounted.  So the cache never goes stale on its own,
+ * and a long timeout saves a LOOKUP or GETATTR round trip per access.
+ */
+#define E2_TIMEOUT 60.0
 
 /* name -> inode of one directory, built on first lookup (see ext2_dir.c) */
 struct e2_dcache;
