@@ -43,6 +43,7 @@ import re
 import stat
 import sys
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare as cmpmod  # noqa: E402
 

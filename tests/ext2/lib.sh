@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=bash disable=SC2034
 # Shared helpers for the ext2 test scripts and bench/bench_ext2.sh.
 # Source it after `set -euo pipefail`; call lib_init BUILD first.
 #
@@ -80,7 +81,8 @@ is_mounted() { mountpoint -q "$1" 2>/dev/null; }
 # fs_mount KIND IMG MNT MODE [extra -o options]
 fs_mount() {
 	local kind=$1 img=$2 mnt=$3 mode=${4:-rw} extra=${5:-} i pid
-	local log=$LIB_TMP/daemon.$(basename "$mnt").log
+	local log
+	log=$LIB_TMP/daemon.$(basename "$mnt").log
 	mkdir -p "$mnt"
 	is_mounted "$mnt" && die "$mnt is already mounted"
 	case $kind in

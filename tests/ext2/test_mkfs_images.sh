@@ -29,8 +29,8 @@ failed=()
 ok() { echo "ok   $1"; pass=$((pass + 1)); }
 bad() {
 	echo "FAIL $1"
-	if grep -qE 'FAIL|DIFF|rror|not ok' "$LIB_TMP/out"; then
-		grep -E -A3 'FAIL|DIFF|rror|not ok' "$LIB_TMP/out" | head -n 15
+	if grep -qE '^(FAIL|DIFF|error|not ok)' "$LIB_TMP/out"; then
+		grep -E '^(FAIL|DIFF|error|not ok)' "$LIB_TMP/out" | head -n 15
 	else
 		tail -n 15 "$LIB_TMP/out"
 	fi | sed 's/^/     /'
@@ -84,7 +84,11 @@ target_ro() { # IMG T [compare options]
 target_rw_suite() { # IMG T
 	local img=$1 t=$2 rc=0
 	[[ -n $suite ]] || { echo "no uvfs-posix-suite under $BUILD"; return 1; }
-	KFSTYPE=$t fs_mount "$TARGET" "$img" "$mnt" rw || return 1
+	# the suite's permission tests switch to other users: FUSE mounts
+	# need allow_other, and the kernel's permission checks
+	local extra=allow_other,default_permissions
+	[[ $TARGET == kernel ]] && extra=
+	KFSTYPE=$t fs_mount "$TARGET" "$img" "$mnt" rw "$extra" || return 1
 	mkdir -p "$mnt/posix" || rc=1
 	((rc)) || timeout 900 "$suite" "$mnt/posix" || rc=1
 	fs_umount "$mnt" || rc=1
