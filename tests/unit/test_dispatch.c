@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "uvfs_i.h"
+#include "check_run.h"
 
 /* ---- a fake transport that records the last reply ---- */
 
@@ -463,8 +464,6 @@ int main(void)
 {
 	Suite *s = suite_create("dispatch");
 	TCase *tc = tcase_create("dispatch");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_lookup_decoded);
@@ -481,9 +480,5 @@ int main(void)
 	tcase_add_test(tc, test_not_mounted);
 	tcase_add_test(tc, test_async_reply);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

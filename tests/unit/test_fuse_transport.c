@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "uvfs_i.h"
+#include "check_run.h"
 
 #define INO_FILE 2
 #define INO_LINK 3
@@ -636,8 +637,6 @@ int main(void)
 {
 	Suite *s = suite_create("fuse_transport");
 	TCase *tc = tcase_create("fuse");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -652,9 +651,5 @@ int main(void)
 	tcase_add_test(tc, test_notify);
 	tcase_add_test(tc, test_mount_errors);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

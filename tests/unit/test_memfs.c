@@ -18,6 +18,7 @@
 
 #include "uvfs/libuvfs.h"
 #include "wire.h"
+#include "check_run.h"
 
 #define ROOT UVFS_ROOT_ID
 #define GiB (1024ull * 1024 * 1024)
@@ -1134,11 +1135,5 @@ static Suite *memfs_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(memfs_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(memfs_suite());
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "options.h"
+#include "check_run.h"
 
 static struct uvfsd_options o;
 static char err[256];
@@ -132,8 +133,6 @@ int main(void)
 {
 	Suite *s = suite_create("options");
 	TCase *tc = tcase_create("options");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_basic);
 	tcase_add_test(tc, test_flags);
@@ -143,9 +142,5 @@ int main(void)
 	tcase_add_test(tc, test_direct_needs_no_mountpoint);
 	tcase_add_test(tc, test_errors);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

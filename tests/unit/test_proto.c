@@ -7,6 +7,7 @@
 #include <sys/sysmacros.h>
 
 #include "uvfs_i.h"
+#include "check_run.h"
 
 START_TEST(test_layout)
 {
@@ -139,8 +140,6 @@ int main(void)
 {
 	Suite *s = suite_create("proto");
 	TCase *tc = tcase_create("proto");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_layout);
 	tcase_add_test(tc, test_optable_complete);
@@ -148,9 +147,5 @@ int main(void)
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_dirent_encoding);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }
