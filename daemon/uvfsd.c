@@ -168,6 +168,86 @@ static int serve_fuse(struct uvfs_session *se, const struct uvfsd_options *o,
 	return ret ? 1 : 0;
 }
 
+/*
+ * kmod: the serving threads must run before mount(2) (the kernel sends
+ * INIT from inside it) and do not survive fork(), so detach first: the
+ * parent waits on a pipe for the child's mount result and exits with it;
+ * errors still reach the terminal.
+ */
+static int serve_kmod(struct uvfs_session *se, const struct uvfsd_options *o,
+		      const char *mountpoint)
+{
+	struct uvfs_kmod *k = NULL;
+	char err[ERRLEN], st = 1;
+	int lock, ret, pfd[2] = { -1, -1 };
+
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	if (!o->foreground) {
+		pid_t pid;
+
+		if (pipe(pfd) < 0)
+			return die("pipe failed");
+		pid = fork();
+		if (pid < 0)
+			return die("fork failed");
+		if (pid > 0) {
+			close(pfd[1]);
+			if (read(pfd[0], &st, 1) != 1)
+				st = 1;
+			_exit(st ? 1 : 0);
+		}
+		close(pfd[0]);
+	}
+	lock = uvfs_mountlock_take(mountpoint);
+	if (lock < 0) {
+		snprintf(err, sizeof(err), "mountpoint %s: %s", mountpoint,
+			 lock == -EBUSY ? "another uvfsd serves it" :
+					  strerror(-lock));
+		goto fail;
+	}
+	ret = uvfs_kmod_mount(se, mountpoint, &k, err, sizeof(err));
+	if (ret) {
+		uvfs_mountlock_release(mountpoint, lock);
+		goto fail;
+	}
+	if (!o->foreground) {
+		int fd;
+
+		st = 0;
+		if (write(pfd[1], &st, 1) != 1)
+			st = 1;
+		close(pfd[1]);
+		if (setsid() < 0 || chdir("/") < 0)
+			uvfs_log("uvfsd: cannot detach fully");
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+		uvfs_log_to_syslog(1);
+	}
+	ret = uvfs_kmod_loop(k);
+	uvfs_kmod_free(k);
+	/* DESTROY already flushed the backend; this is a no-op then. */
+	uvfs_session_unmount(se);
+	uvfs_mountlock_release(mountpoint, lock);
+	return ret ? 1 : 0;
+
+fail:
+	die(err);
+	if (pfd[1] >= 0) {
+		if (write(pfd[1], &st, 1) != 1)
+			st = 1;
+		close(pfd[1]);
+	}
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct uvfsd_options o;
@@ -201,8 +281,6 @@ int main(int argc, char **argv)
 		o.transport = access("/dev/uvfs", R_OK | W_OK) == 0 ?
 				      UVFSD_TRANSPORT_KMOD :
 				      UVFSD_TRANSPORT_FUSE;
-	if (o.transport == UVFSD_TRANSPORT_KMOD)
-		return die("the kmod transport is not available in this build");
 
 	be = uvfs_backend_load(o.backend, &handle, err, sizeof(err));
 	if (!be)
@@ -227,6 +305,8 @@ int main(int argc, char **argv)
 
 	if (o.transport == UVFSD_TRANSPORT_DIRECT)
 		ret = uvfsd_probe(se, stdout) ? 1 : 0;
+	else if (o.transport == UVFSD_TRANSPORT_KMOD)
+		ret = serve_kmod(se, &o, mp);
 	else
 		ret = serve_fuse(se, &o, mp);
 

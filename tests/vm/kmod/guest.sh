@@ -20,7 +20,8 @@ wait_mounted() {
     cat /tmp/uvfsd.log; return 1
 }
 start_uvfsd() {
-    uvfsd --transport=kmod -f ${UVFSD_DEBUG:+-d} -o default_permissions,allow_other memfs none $MNT >/tmp/uvfsd.log 2>&1 &
+    uvfsd --transport=kmod -f --stats ${UVFSD_DEBUG:+-d} \
+        -o default_permissions,allow_other memfs none $MNT >/tmp/uvfsd.log 2>&1 &
     UVFSD=$!
     wait_mounted
 }
@@ -83,6 +84,9 @@ check "umount"                         umount $MNT
 wait $UVFSD
 check "uvfsd exited 0 after umount"    test $? = 0
 check "not mounted"                    sh -c "! grep -q ' $MNT ' /proc/mounts"
+echo "uvfsd --stats:"; sed 's/^/  | /' /tmp/uvfsd.log
+check "forgets reached the backend"    grep -q FORGET /tmp/uvfsd.log
+check "DESTROY reached the backend"    grep -q DESTROY /tmp/uvfsd.log
 
 # --- daemon death: -ENOTCONN, no hang, umount works ---
 check "mount again"                    start_uvfsd
@@ -99,9 +103,24 @@ kill -TERM $UVFSD; wait $UVFSD
 check "uvfsd exited 0 after SIGTERM"   test $? = 0
 check "SIGTERM unmounted"              sh -c "! grep -q ' $MNT ' /proc/mounts"
 
+# --- detached (no -f): uvfsd returns once the mount is up ---
+check "detached uvfsd mounts"          sh -c "uvfsd --transport=kmod memfs none $MNT 2>/tmp/det.err; cat /tmp/det.err; grep -q ' $MNT ' /proc/mounts"
+check "write on detached mount"        sh -c "echo y > $MNT/y && [ \"\$(cat $MNT/y)\" = y ]"
+check "umount detached mount"          umount $MNT
+check "detached uvfsd exits"           sh -c "i=0; while pgrep -f 'uvfsd --transport=kmod memfs' >/dev/null; do i=\$((i+1)); [ \$i -gt 50 ] && exit 1; sleep 0.1; done"
+
+# --- a misbehaving daemon: reply validation, kill, abort ---
+echo "--- uvfs-chan-test ---"
+uvfs-chan-test $MNT >/tmp/chan.out 2>&1
+CHAN_RC=$?
+grep -v "^ok" /tmp/chan.out
+CHAN_LINE=$(tail -1 /tmp/chan.out)
+check "uvfs-chan-test ($CHAN_LINE)"    test "$CHAN_RC" = 0
+check "bad replies were logged"        sh -c "dmesg | grep -q 'uvfs: bad reply'"
+
 check "rmmod uvfs"                     rmmod uvfs
 check "uvfs gone"                      sh -c "! grep -q '^uvfs ' /proc/modules"
 
 echo "uvfsd log:"; sed 's/^/  | /' /tmp/uvfsd.log | tail -20
-echo "$PASS passed, $FAIL failed (suite: $SUITE_LINE)"
+echo "$PASS passed, $FAIL failed (suite: $SUITE_LINE; chan-test: $CHAN_LINE)"
 [ "$FAIL" -eq 0 ]

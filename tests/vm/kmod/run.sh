@@ -6,12 +6,13 @@
 # libuvfs, the memfs backend, the POSIX suite and uvfs.ko, and runs
 # guest.sh: insmod, mount through uvfsd --transport=kmod, smoke tests, the
 # POSIX suite, umount (synchronous DESTROY), daemon death (-ENOTCONN, no
-# hang, umount works), SIGTERM, rmmod.  The VM harness fails the run on any
+# hang, umount works), SIGTERM, the misbehaving daemon of chan_test.c
+# (reply validation, ENOSYS memory, killable waits, abort), rmmod.  The VM harness fails the run on any
 # Oops/WARN/BUG/hang in the guest's kernel log.
 #
 # BUILD_DIR is a CMake build of this tree (bin/uvfsd, backends/, lib/).
 # Exit status: 0 pass, 1 fail, 77 skipped (no qemu / VM kernel).
-# Environment: UVFS_VM_TIMEOUT (default 600), UVFS_VM_ARGS (extra vm-run.sh
+# Environment: UVFS_VM_TIMEOUT (default 400), UVFS_VM_ARGS (extra vm-run.sh
 # arguments, e.g. "--verbose").
 set -euo pipefail
 
@@ -46,10 +47,17 @@ KO=$("$VM/build-kmod.sh" --werror "$TOP/kmod" "$OUT" \
     exit 1
 }
 vm_log "built $KO"
+# the misbehaving daemon (chan_test.c): plain cc, it only needs proto.h
+${CC:-cc} -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$TOP/include" \
+    -o "$OUT/uvfs-chan-test" "$HERE/chan_test.c" || {
+    echo "FAIL: building chan_test.c failed" >&2
+    exit 1
+}
 
-args=(--timeout "${UVFS_VM_TIMEOUT:-600}"
+args=(--timeout "${UVFS_VM_TIMEOUT:-400}"
       --bin "$BUILD/bin/uvfsd:/usr/bin/uvfsd"
       --bin "$suite:/usr/bin/uvfs-posix-suite"
+      --bin "$OUT/uvfs-chan-test:/usr/bin/uvfs-chan-test"
       --file "$KO:/root/uvfs.ko"
       # the guest mounts a tmpfs on /tmp, hiding a build dir's RUNPATH
       --file "$(readlink -f "$BUILD/lib/libuvfs.so.0"):/usr/lib/x86_64-linux-gnu/libuvfs.so.0"

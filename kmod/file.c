@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Regular files: open/release/flush/fsync/llseek/fallocate and the data
+ * path.
+ *
+ * First version of the data path: reads go through the page cache
+ * (generic_file_read_iter + read_folio, one READ per page); write(2) is
+ * write-through: write_iter sends WRITE synchronously from a bounce buffer
+ * (up to max_write bytes per request) and drops the cached pages of the
+ * range.  Pages dirtied through a shared writable mmap are written back
+ * one page per WRITE by writepages (with the fh of any file open for
+ * writing), on msync/fsync, close, truncate, or by the flusher.  There is
+ * no ->writepage, so reclaim never waits for the daemon.  Readahead,
+ * batched writeback and O_DIRECT come with pagecache.c.
+ */
+#include <linux/fs.h>
+#include <linux/falloc.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <linux/writeback.h>
+
+#include "uvfs_i.h"
+
+int uvfs_open_common(struct inode *inode, struct file *file, bool isdir)
+{
+	struct uvfs_open_in in = {
+		.flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY |
+					   O_TRUNC),
+	};
+	struct uvfs_open_out out = {};
+	struct uvfs_args args = {
+		.opcode = isdir ? UVFS_OP_OPENDIR : UVFS_OP_OPEN,
+		.nodeid = uvfs_nodeid(inode),
+		.in_numargs = 1,
+		.in_args[0] = { sizeof(in), &in },
+		.out_numargs = 1,
+		.out_args[0] = { sizeof(out), &out },
+	};
+	struct uvfs_file *ff;
+	int err;
+
+	if (is_bad_inode(inode))
+		return -EIO;
+	ff = kzalloc(sizeof(*ff), GFP_KERNEL);
+	if (!ff)
+		return -ENOMEM;
+	err = uvfs_send(uvfs_conn_of(inode), &args);
+	if (err && err != -ENOSYS) {
+		kfree(ff);
+		return err;
+	}
+	if (!err) {
+		ff->fh = out.fh;
+		ff->open_flags = out.open_flags;
+	}
+	uvfs_file_attach(inode, file, ff, isdir);
+	return 0;
+}
+
+/* Make ff the open file's state (after OPEN, OPENDIR or CREATE). */
+void uvfs_file_attach(struct inode *inode, struct file *file,
+		      struct uvfs_file *ff, bool isdir)
+{
+	file->private_data = ff;
+	INIT_LIST_HEAD(&ff->write_entry);
+	if (!isdir && (file->f_mode & FMODE_WRITE)) {
+		ff->writable = true;
+		spin_lock(&inode->i_lock);
+		list_add_tail(&ff->write_entry, &UVFS_I(inode)->write_files);
+		spin_unlock(&inode->i_lock);
+	}
+	if (!isdir && !(ff->open_flags & UVFS_OPEN_KEEP_CACHE))
+		invalidate_inode_pages2(inode->i_mapping);
+	if (ff->open_flags & UVFS_OPEN_NONSEEKABLE)
+		nonseekable_open(inode, file);
+}
+
+/* RELEASE/RELEASEDIR in the background: close(2) does not wait. */
+void uvfs_release_common(struct uvfs_conn *conn, u64 nodeid,
+			 struct uvfs_file *ff, int flags, bool isdir)
+{
+	struct uvfs_release_in in = {
+		.fh = ff->fh,
+		.flags = flags,
+	};
+	struct uvfs_args args = {
+		.opcode = isdir ? UVFS_OP_RELEASEDIR : UVFS_OP_RELEASE,
+		.nodeid = nodeid,
+		.background = true,
+		.in_numargs = 1,
+		.in_args[0] = { sizeof(in), &in },
+	};
+
+	uvfs_send(conn, &args);
+	kfree(ff);
+}
+
+static int uvfs_file_open(struct inode *inode, struct file *file)
+{
+	int err;
+
+	err = generic_file_open(inode, file);
+	if (err)
+		return err;
+	return uvfs_open_common(inode, file, false);
+}
+
+static int uvfs_file_release(struct inode *inode, struct file *file)
+{
+	struct uvfs_file *ff = file->private_data;
+
+	if (!ff)
+		return 0;
+	if (ff->writable) {
+		/* Last chance to use this fh for dirty mmap pages. */
+		filemap_write_and_wait(inode->i_mapping);
+		spin_lock(&inode->i_lock);
+		list_del_init(&ff->write_entry);
+		spin_unlock(&inode->i_lock);
+	}
+	uvfs_release_common(uvfs_conn_of(inode), uvfs_nodeid(inode), ff,
+			    file->f_flags, false);
+	return 0;
+}
+
+static int uvfs_file_flush(struct file *file, fl_owner_t id)
+{
+	struct inode *inode = file_inode(file);
+	struct uvfs_file *ff = file->private_data;
+	struct uvfs_flush_in in = {
+		.fh = ff ? ff->fh : 0,
+		.lock_owner = (u64)(unsigned long)id,
+	};
+	struct uvfs_args args = {
+		.opcode = UVFS_OP_FLUSH,
+		.nodeid = uvfs_nodeid(inode),
+		.in_numargs = 1,
+		.in_args[0] = { sizeof(in), &in },
+	};
+	int err;
+
+	if (is_bad_inode(inode))
+		return -EIO;
+	err = filemap_write_and_wait(inode->i_mapping);
+	if (err)
+		return err;
+	err = uvfs_send(uvfs_conn_of(inode), &args);
+	return err == -ENOSYS ? 0 : err;
+}
+
+static int uvfs_file_fsync(struct file *file, loff_t start, loff_t end,
+			   int datasync)
+{
+	struct inode *inode = file_inode(file);
+	struct uvfs_file *ff = file->private_data;
+	struct uvfs_fsync_in in = {
+		.fh = ff ? ff->fh : 0,
+		.fsync_flags = datasync ? UVFS_FSYNC_DATASYNC : 0,
+	};
+	struct uvfs_args args = {
+		.opcode = UVFS_OP_FSYNC,
+		.nodeid = uvfs_nodeid(inode),
+		.in_numargs = 1,
+		.in_args[0] = { sizeof(in), &in },
+	};
+	int err;
+
+	err = file_write_and_wait_range(file, start, end);
+	if (err)
+		return err;
+	err = uvfs_send(uvfs_conn_of(inode), &args);
+	return err == -ENOSYS ? 0 : err;
+}
+
+static loff_t uvfs_file_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct inode *inode = file_inode(file);
+	struct uvfs_file *ff = file->private_data;
+	struct uvfs_lseek_in in = {
+		.fh = ff ? ff->fh : 0,
+		.offset = offset,
+		.whence = whence,
+	};
+	struct uvfs_lseek_out out = {};
+	struct uvfs_args args = {
+		.opcode = UVFS_OP_LSEEK,
+		.nodeid = uvfs_nodeid(inode),
+		.in_numargs = 1,
+		.in_args[0] = { sizeof(in), &in },
+		.out_numargs = 1,
+		.out_args[0] = { sizeof(out), &out },
+	};
+	int err;
+
+	switch (whence) {
+	case SEEK_SET:
+	case SEEK_CUR:
+		return generic_file_llseek(file, offset, whence);
+	case SEEK_DATA:
+	case SEEK_HOLE:
+		if (offset < 0)
+			return -ENXIO;
+		err = uvfs_send(uvfs_conn_of(inode), &args);
+		if (!err) {
+			if ((s64)out.offset < 0)
+				return -EIO;
+			return vfs_setpos(file, out.offset,
+					  inode->i_sb->s_maxbytes);
+		}
+		if (err != -ENOSYS)
+			return err;
+		fallthrough;
+	default:
+		err = uvfs_update_attr(inode, file, false);
+		if (err)
+			return err;
+		return generic_file_llseek(file, offset, whence);
+	}
+}
+
+static long uvfs_file_fallocate(struct file *file, int mode, loff_t offset,
+				loff_t length)
+{
+	struct inode *inode = file_inode(file);
+	struct uvfs_file *ff = file->private_data;
+	struct uvfs_fallocate_in in = {
+		.fh = ff ? ff->fh : 0,
+		.offset = offset,
+		.length = length,
+		.mode = mode,
+	};
+	struct uvfs_args args = {
+		.opcode = UVFS_OP_FALLOCATE,
+		.nodeid = uvfs_nodeid(inode),
+		.in_numargs = 1,
+		.in_args[0] = { sizeof(in), &in },
+	};
+	int err;
+
+	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE |
+		     FALLOC_FL_ZERO_RANGE))
+		return -EOPNOTSUPP;
+	inode_lock(inode);
+	err = uvfs_send(uvfs_conn_of(inode), &args);
+	if (err == -ENOSYS)
+		err = -EOPNOTSUPP;
+	if (!err) {
+		if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE))
+			truncate_pagecache_range(inode, offset,
+						 offset + length - 1);
+		if (!(mode & FALLOC_FL_KEEP_SIZE) &&
+		    offset + length > i_size_read(inode))
+			i_size_write(inode, offset + length);
+		uvfs_invalidate_attr(inode);
+	}
+	inode_unlock(inode);
+	return err;
+}
+
+/* ---- data ---- */
+
+static int uvfs_read_folio(struct file *file, struct folio *folio)
+{
+	struct inode *inode = folio->mapping->host;
+	struct uvfs_file *ff = file ? file->private_data : NULL;
+	struct page *page = &folio->page;
+	struct uvfs_read_in in = {
+		.fh = ff ? ff->fh : 0,
+		.offset = page_offset(page),
+		.size = PAGE_SIZE,
+		.flags = file ? file->f_flags : 0,
+	};
+	struct uvfs_args args = {
+		.opcode = UVFS_OP_READ,
+		.nodeid = uvfs_nodeid(inode),
+		.in_numargs = 1,
+		.in_args[0] = { sizeof(in), &in },
+		.out_numargs = 1,
+		.out_argvar = true,
+		.out_args[0] = { PAGE_SIZE, NULL },
+		.out_page = page,
+	};
+	int err;
+
+	if (is_bad_inode(inode)) {
+		err = -EIO;
+		goto out;
+	}
+	err = uvfs_send(uvfs_conn_of(inode), &args);
+	if (err)
+		goto out;
+	if (args.out_size < PAGE_SIZE)
+		zero_user_segment(page, args.out_size, PAGE_SIZE);
+	flush_dcache_page(page);
+	SetPageUptodate(page);
+out:
+	unlock_page(page);
+	return err;
+}
+
+static ssize_t uvfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+	int err;
+
+	if (is_bad_inode(inode))
+		return -EIO;
+	/* The size decides how much the page cache reads. */
+	err = uvfs_update_attr(inode, iocb->ki_filp, false);
+	if (err)
+		return err;
+	return generic_file_read_iter(iocb, to);
+}
+
+static ssize_t uvfs_send_write(struct file *file, const void *buf,
+			       size_t count, loff_t pos)
+{
+	struct inode *inode = file_inode(file);
+	struct uvfs_file *ff = file->private_data;
+	struct uvfs_write_in in = {
+		.fh = ff ? ff->fh : 0,
+		.offset = pos,
+		.size = count,
+		.flags = file->f_flags,
+	};
+	struct uvfs_write_out out = {};
+	struct uvfs_args args = {
+		.opcode = UVFS_OP_WRITE,
+		.nodeid = uvfs_nodeid(inode),
+		.in_numargs = 2,
+		.in_args[0] = { sizeof(in), &in },
+		.in_args[1] = { count, buf },
+		.out_numargs = 1,
+		.out_args[0] = { sizeof(out), &out },
+	};
+	int err;
+
+	err = uvfs_send(uvfs_conn_of(inode), &args);
+	if (err)
+		return err;
+	if (out.size > count) {
+		uvfs_warn_bad_reply(UVFS_OP_WRITE, "wrote more than asked");
+		return -EIO;
+	}
+	return out.size;
+}
+
+static ssize_t uvfs_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct file *file = iocb->ki_filp;
+	struct inode *inode = file_inode(file);
+	struct uvfs_fs *fs = UVFS_FS(inode->i_sb);
+	size_t chunk = min_t(size_t, iov_iter_count(from), fs->max_write);
+	ssize_t written = 0, ret;
+	void *buf = NULL;
+	loff_t pos;
+
+	if (is_bad_inode(inode))
+		return -EIO;
+	inode_lock(inode);
+	if (iocb->ki_flags & IOCB_APPEND) {
+		ret = uvfs_update_attr(inode, file, true);
+		if (ret)
+			goto out_unlock;
+	}
+	ret = generic_write_checks(iocb, from);
+	if (ret <= 0)
+		goto out_unlock;
+	ret = file_remove_privs(file);
+	if (ret)
+		goto out_unlock;
+	chunk = min_t(size_t, iov_iter_count(from), fs->max_write);
+	buf = kvmalloc(chunk, GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!buf)
+		goto out_unlock;
+
+	pos = iocb->ki_pos;
+	/* Dirty mmap pages in the range go first, then get dropped. */
+	ret = filemap_write_and_wait_range(inode->i_mapping, pos,
+					   pos + iov_iter_count(from) - 1);
+	if (ret)
+		goto out_free;
+	while (iov_iter_count(from)) {
+		size_t n = min_t(size_t, iov_iter_count(from), chunk);
+		size_t copied = copy_from_iter(buf, n, from);
+
+		if (!copied) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = uvfs_send_write(file, buf, copied, pos);
+		if (ret < 0) {
+			iov_iter_revert(from, copied);
+			break;
+		}
+		if (ret)
+			invalidate_inode_pages2_range(inode->i_mapping,
+					pos >> PAGE_SHIFT,
+					(pos + ret - 1) >> PAGE_SHIFT);
+		if ((size_t)ret < copied)
+			iov_iter_revert(from, copied - ret);
+		pos += ret;
+		written += ret;
+		if (pos > i_size_read(inode))
+			i_size_write(inode, pos);
+		if ((size_t)ret < copied || !ret)
+			break;
+	}
+	iocb->ki_pos = pos;
+	uvfs_invalidate_attr(inode);	/* mtime, ctime, blocks */
+out_free:
+	kvfree(buf);
+out_unlock:
+	inode_unlock(inode);
+	if (written > 0)
+		return generic_write_sync(iocb, written);
+	return ret;
+}
+
+/* The fh of some file open for writing, for writeback; false if none. */
+static bool uvfs_pick_write_fh(struct inode *inode, u64 *fh)
+{
+	struct uvfs_inode *ui = UVFS_I(inode);
+	struct uvfs_file *ff;
+	bool found = false;
+
+	spin_lock(&inode->i_lock);
+	ff = list_first_entry_or_null(&ui->write_files, struct uvfs_file,
+				      write_entry);
+	if (ff) {
+		*fh = ff->fh;
+		found = true;
+	}
+	spin_unlock(&inode->i_lock);
+	return found;
+}
+
+static int uvfs_writepage_cb(struct page *page,
+			     struct writeback_control *wbc, void *data)
+{
+	struct inode *inode = page->mapping->host;
+	loff_t isize = i_size_read(inode), off = page_offset(page);
+	struct uvfs_write_in in = {
+		.offset = off,
+	};
+	struct uvfs_write_out out = {};
+	struct uvfs_args args = {
+		.opcode = UVFS_OP_WRITE,
+		.nodeid = uvfs_nodeid(inode),
+		.in_numargs = 2,
+		.in_args[0] = { sizeof(in), &in },
+		.out_numargs = 1,
+		.out_args[0] = { sizeof(out), &out },
+	};
+	void *addr;
+	int err;
+
+	if (off >= isize) {
+		/* Beyond EOF (truncated meanwhile): nothing to write. */
+		unlock_page(page);
+		return 0;
+	}
+	if (!uvfs_pick_write_fh(inode, &in.fh)) {
+		/* Nobody has it open for writing: cannot happen for mmap. */
+		unlock_page(page);
+		mapping_set_error(page->mapping, -EIO);
+		return 0;
+	}
+	in.size = min_t(loff_t, PAGE_SIZE, isize - off);
+	set_page_writeback(page);
+	unlock_page(page);
+
+	addr = kmap_local_page(page);
+	args.in_args[1].size = in.size;
+	args.in_args[1].value = addr;
+	err = uvfs_send(uvfs_conn_of(inode), &args);
+	kunmap_local(addr);
+	if (!err && out.size != in.size) {
+		uvfs_warn_bad_reply(UVFS_OP_WRITE, "short writeback");
+		err = -EIO;
+	}
+	if (err)
+		mapping_set_error(page->mapping, err);
+	end_page_writeback(page);
+	uvfs_invalidate_attr(inode);
+	return 0;
+}
+
+static int uvfs_writepages(struct address_space *mapping,
+			   struct writeback_control *wbc)
+{
+	return write_cache_pages(mapping, wbc, uvfs_writepage_cb, NULL);
+}
+
+static int uvfs_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct uvfs_file *ff = file->private_data;
+
+	/* A shared writable mapping needs an fh to write back with. */
+	if ((vma->vm_flags & VM_SHARED) && (vma->vm_flags & VM_MAYWRITE) &&
+	    (!ff || !ff->writable))
+		return -EACCES;
+	return generic_file_mmap(file, vma);
+}
+
+const struct address_space_operations uvfs_aops = {
+	.read_folio = uvfs_read_folio,
+	.writepages = uvfs_writepages,
+	.dirty_folio = filemap_dirty_folio,
+};
+
+const struct file_operations uvfs_file_fops = {
+	.open = uvfs_file_open,
+	.release = uvfs_file_release,
+	.flush = uvfs_file_flush,
+	.fsync = uvfs_file_fsync,
+	.llseek = uvfs_file_llseek,
+	.read_iter = uvfs_file_read_iter,
+	.write_iter = uvfs_file_write_iter,
+	.mmap = uvfs_file_mmap,
+	.splice_read = generic_file_splice_read,
+	.fallocate = uvfs_file_fallocate,
+};

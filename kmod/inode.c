@@ -1,0 +1,664 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Inodes: iget by node id, attribute updates (validated, with the
+ * daemon's timeouts), getattr/setattr/permission, forget batching on
+ * evict, symlinks and xattrs.
+ */
+#include <linux/fs.h>
+#include <linux/namei.h>
+#include <linux/pagemap.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/xattr.h>
+
+#include "uvfs_i.h"
+
+bool uvfs_attr_valid(const struct uvfs_attr *a)
+{
+	switch (a->mode & S_IFMT) {
+	case S_IFREG:
+	case S_IFDIR:
+	case S_IFLNK:
+	case S_IFCHR:
+	case S_IFBLK:
+	case S_IFIFO:
+	case S_IFSOCK:
+		break;
+	default:
+		return false;
+	}
+	if (a->mode & ~(S_IFMT | 07777))
+		return false;
+	if (a->atimensec >= NSEC_PER_SEC || a->mtimensec >= NSEC_PER_SEC ||
+	    a->ctimensec >= NSEC_PER_SEC)
+		return false;
+	if (a->size > (u64)MAX_LFS_FILESIZE)
+		return false;
+	return true;
+}
+
+void uvfs_invalidate_attr(struct inode *inode)
+{
+	WRITE_ONCE(UVFS_I(inode)->attr_expires, jiffies - 1);
+}
+
+void uvfs_change_attr(struct inode *inode, const struct uvfs_attr *a,
+		      u64 attr_valid_ns)
+{
+	struct timespec64 at, mt, ct;
+	loff_t oldsize = i_size_read(inode);
+	struct timespec64 oldmtime = inode->i_mtime;
+
+	at.tv_sec = a->atime;
+	at.tv_nsec = a->atimensec;
+	mt.tv_sec = a->mtime;
+	mt.tv_nsec = a->mtimensec;
+	ct.tv_sec = a->ctime;
+	ct.tv_nsec = a->ctimensec;
+
+	spin_lock(&inode->i_lock);
+	inode->i_ino = a->ino;
+	inode->i_mode = (inode->i_mode & S_IFMT) | (a->mode & 07777);
+	if (is_sxid(inode->i_mode))
+		inode->i_flags &= ~S_NOSEC;
+	set_nlink(inode, a->nlink);
+	inode->i_uid = make_kuid(&init_user_ns, a->uid);
+	inode->i_gid = make_kgid(&init_user_ns, a->gid);
+	inode->i_blocks = a->blocks;
+	uvfs_set_amtime(inode, at, mt);
+	uvfs_set_ctime(inode, ct);
+	i_size_write(inode, a->size);
+	WRITE_ONCE(UVFS_I(inode)->attr_expires, uvfs_expiry(attr_valid_ns));
+	spin_unlock(&inode->i_lock);
+
+	if (S_ISREG(inode->i_mode)) {
+		/* Changed behind our back: drop cached pages. */
+		if ((loff_t)a->size < oldsize)
+			truncate_pagecache(inode, a->size);
+		if (!timespec64_equal(&oldmtime, &mt) ||
+		    (loff_t)a->size != oldsize)
+			invalidate_inode_pages2(inode->i_mapping);
+	}
+}
+
+void uvfs_set_inode_ops(struct inode *inode)
+{
+	switch (inode->i_mode & S_IFMT) {
+	case S_IFREG:
+		inode->i_op = &uvfs_file_iops;
+		inode->i_fop = &uvfs_file_fops;
+		inode->i_mapping->a_ops = &uvfs_aops;
+		break;
+	case S_IFDIR:
+		inode->i_op = &uvfs_dir_iops;
+		inode->i_fop = &uvfs_dir_fops;
+		break;
+	case S_IFLNK:
+		inode->i_op = &uvfs_symlink_iops;
+		inode_nohighmem(inode);
+		break;
+	default:
+		inode->i_op = &uvfs_special_iops;
+		break;
+	}
+}
+
+static int uvfs_inode_test(struct inode *inode, void *data)
+{
+	return UVFS_I(inode)->nodeid == *(u64 *)data;
+}
+
+static int uvfs_inode_set(struct inode *inode, void *data)
+{
+	UVFS_I(inode)->nodeid = *(u64 *)data;
+	return 0;
+}
+
+/*
+ * The inode for nodeid, created or updated from attr; its lookup count goes
+ * up by one (the caller got nodeid from an entry reply), except for the
+ * root.  The caller checked uvfs_attr_valid().
+ */
+struct inode *uvfs_iget(struct super_block *sb, u64 nodeid,
+			const struct uvfs_attr *attr, u64 attr_valid_ns)
+{
+	struct inode *inode;
+
+	inode = iget5_locked(sb, (unsigned long)nodeid, uvfs_inode_test,
+			     uvfs_inode_set, &nodeid);
+	if (!inode)
+		return ERR_PTR(-ENOMEM);
+	if (inode->i_state & I_NEW) {
+		if (nodeid != UVFS_ROOT_ID) {
+			UVFS_I(inode)->forget =
+				kmalloc(sizeof(struct uvfs_forget_link),
+					GFP_KERNEL);
+			if (!UVFS_I(inode)->forget) {
+				iget_failed(inode);
+				return ERR_PTR(-ENOMEM);
+			}
+		}
+		inode->i_mode = attr->mode & S_IFMT;
+		inode->i_flags |= S_NOATIME | S_NOCMTIME;
+		uvfs_set_inode_ops(inode);
+		if (S_ISCHR(attr->mode) || S_ISBLK(attr->mode) ||
+		    S_ISFIFO(attr->mode) || S_ISSOCK(attr->mode))
+			init_special_inode(inode, attr->mode,
+					   new_decode_dev(attr->rdev));
+		uvfs_change_attr(inode, attr, attr_valid_ns);
+		unlock_new_inode(inode);
+	} else if ((inode->i_mode ^ attr->mode) & S_IFMT) {
+		/* Same node id, other type: the daemon lied or reused it. */
+		uvfs_warn_bad_reply(UVFS_OP_LOOKUP, "node changed type");
+		iput(inode);
+		return ERR_PTR(-EIO);
+	} else {
+		uvfs_change_attr(inode, attr, attr_valid_ns);
+	}
+	if (nodeid != UVFS_ROOT_ID) {
+		spin_lock(&inode->i_lock);
+		UVFS_I(inode)->nlookup++;
+		spin_unlock(&inode->i_lock);
+	}
+	return inode;
+}
+
+/* ---- forgets ---- */
+
+static void uvfs_add_forget(struct uvfs_fs *fs, struct uvfs_forget_link *l)
+{
+	spin_lock(&fs->forget_lock);
+	list_add_tail(&l->list, &fs->forget_list);
+	fs->nforget++;
+	spin_unlock(&fs->forget_lock);
+	queue_work(system_unbound_wq, &fs->forget_work);
+}
+
+/* Send everything queued, UVFS_FORGET_BATCH nodes per FORGET. */
+void uvfs_flush_forgets(struct uvfs_fs *fs)
+{
+	mutex_lock(&fs->forget_send_lock);
+	for (;;) {
+		struct uvfs_forget_link *l, *tmp;
+		struct uvfs_forget_in in = {};
+		struct uvfs_args args = {
+			.opcode = UVFS_OP_FORGET,
+			.noreply = true,
+			.nocreds = true,
+			.in_numargs = 2,
+			.in_args[0] = { sizeof(in), &in },
+		};
+		LIST_HEAD(batch);
+
+		spin_lock(&fs->forget_lock);
+		list_for_each_entry_safe(l, tmp, &fs->forget_list, list) {
+			if (in.count == UVFS_FORGET_BATCH)
+				break;
+			list_move_tail(&l->list, &batch);
+			fs->forget_buf[in.count++] = l->one;
+			fs->nforget--;
+		}
+		spin_unlock(&fs->forget_lock);
+		if (!in.count)
+			break;
+		list_for_each_entry_safe(l, tmp, &batch, list)
+			kfree(l);
+		args.in_args[1].size = in.count * sizeof(*fs->forget_buf);
+		args.in_args[1].value = fs->forget_buf;
+		uvfs_send(fs->conn, &args);	/* lost on abort: fine */
+	}
+	mutex_unlock(&fs->forget_send_lock);
+}
+
+/* Unmount without a daemon to tell: just free what is queued. */
+void uvfs_drop_forgets(struct uvfs_fs *fs)
+{
+	struct uvfs_forget_link *l, *tmp;
+
+	list_for_each_entry_safe(l, tmp, &fs->forget_list, list)
+		kfree(l);
+	INIT_LIST_HEAD(&fs->forget_list);
+	fs->nforget = 0;
+}
+
+void uvfs_forget_work(struct work_struct *work)
+{
+	uvfs_flush_forgets(container_of(work, struct uvfs_fs, forget_work));
+}
+
+/* A lookup reference we won't keep (error paths; process context). */
+void uvfs_queue_forget(struct uvfs_fs *fs, u64 nodeid, u64 nlookup)
+{
+	struct uvfs_forget_link *l = kmalloc(sizeof(*l), GFP_KERNEL);
+
+	if (!l)
+		return;	/* the daemon keeps a node a little longer */
+	l->one.nodeid = nodeid;
+	l->one.nlookup = nlookup;
+	uvfs_add_forget(fs, l);
+}
+
+void uvfs_evict_inode(struct inode *inode)
+{
+	struct uvfs_inode *ui = UVFS_I(inode);
+	struct uvfs_forget_link *l = ui->forget;
+
+	truncate_inode_pages_final(&inode->i_data);
+	clear_inode(inode);
+	ui->forget = NULL;
+	if (!l)
+		return;
+	if (!ui->nlookup) {
+		kfree(l);
+		return;
+	}
+	l->one.nodeid = ui->nodeid;
+	l->one.nlookup = ui->nlookup;
+	uvfs_add_forget(UVFS_FS(inode->i_sb), l);
+}
+
+/* ---- attributes ---- */
+
+static int uvfs_do_getattr(struct inode *inode, struct file *file)
+{
+	struct uvfs_getattr_in in = {};
+	struct uvfs_attr_out out;
+	struct uvfs_args args = {
+		.opcode = UVFS_OP_GETATTR,
+		.nodeid = uvfs_nodeid(inode),
+		.in_numargs = 1,
+		.in_args[0] = { sizeof(in), &in },
+		.out_numargs = 1,
+		.out_args[0] = { sizeof(out), &out },
+	};
+	int err;
+
+	if (file && S_ISREG(inode->i_mode) && file->private_data) {
+		struct uvfs_file *ff = file->private_data;
+
+		in.fh = ff->fh;
+		in.flags = UVFS_GETATTR_FH;
+	}
+	err = uvfs_send(uvfs_conn_of(inode), &args);
+	if (err)
+		return err;
+	if (!uvfs_attr_valid(&out.attr)) {
+		uvfs_warn_bad_reply(UVFS_OP_GETATTR, "invalid attributes");
+		return -EIO;
+	}
+	if ((inode->i_mode ^ out.attr.mode) & S_IFMT) {
+		uvfs_warn_bad_reply(UVFS_OP_GETATTR, "node changed type");
+		make_bad_inode(inode);
+		return -EIO;
+	}
+	uvfs_change_attr(inode, &out.attr, out.attr_valid_ns);
+	return 0;
+}
+
+/* Refresh the attributes if they expired (or always, if force). */
+int uvfs_update_attr(struct inode *inode, struct file *file, bool force)
+{
+	if (!force && !uvfs_expired(READ_ONCE(UVFS_I(inode)->attr_expires)))
+		return 0;
+	return uvfs_do_getattr(inode, file);
+}
+
+/* Without allow_other only the mounting user (and root) may look. */
+static bool uvfs_allowed(struct uvfs_fs *fs)
+{
+	if (fs->allow_other)
+		return true;
+	return uid_eq(current_fsuid(), fs->user_id) ||
+	       uid_eq(current_fsuid(), GLOBAL_ROOT_UID);
+}
+
+int uvfs_permission(struct user_namespace *ns, struct inode *inode, int mask)
+{
+	struct uvfs_fs *fs = UVFS_FS(inode->i_sb);
+	int err;
+
+	if (!uvfs_allowed(fs))
+		return -EACCES;
+	if (fs->default_permissions) {
+		if (uvfs_expired(READ_ONCE(UVFS_I(inode)->attr_expires))) {
+			if (mask & MAY_NOT_BLOCK)
+				return -ECHILD;
+			err = uvfs_do_getattr(inode, NULL);
+			if (err)
+				return err;
+		}
+		return generic_permission(ns, inode, mask);
+	}
+	if (mask & (MAY_ACCESS | MAY_CHDIR)) {
+		struct uvfs_access_in in = {
+			.mask = mask & (MAY_READ | MAY_WRITE | MAY_EXEC),
+		};
+		struct uvfs_args args = {
+			.opcode = UVFS_OP_ACCESS,
+			.nodeid = uvfs_nodeid(inode),
+			.in_numargs = 1,
+			.in_args[0] = { sizeof(in), &in },
+		};
+
+		if (mask & MAY_NOT_BLOCK)
+			return -ECHILD;
+		err = uvfs_send(fs->conn, &args);
+		return err == -ENOSYS ? 0 : err;
+	}
+	/* Exec needs some x bit even for root, like other file systems. */
+	if ((mask & MAY_EXEC) && S_ISREG(inode->i_mode) &&
+	    !(inode->i_mode & 0111))
+		return -EACCES;
+	return 0;
+}
+
+int uvfs_getattr(struct user_namespace *ns, const struct path *path,
+		 struct kstat *stat, u32 mask, unsigned int flags)
+{
+	struct inode *inode = d_inode(path->dentry);
+	bool force = (flags & AT_STATX_SYNC_TYPE) == AT_STATX_FORCE_SYNC;
+	int err = 0;
+
+	if (!uvfs_allowed(UVFS_FS(inode->i_sb)))
+		return -EACCES;
+	if ((flags & AT_STATX_SYNC_TYPE) != AT_STATX_DONT_SYNC)
+		err = uvfs_update_attr(inode, NULL, force);
+	if (err)
+		return err;
+	generic_fillattr(ns, inode, stat);
+	stat->blksize = PAGE_SIZE;
+	return 0;
+}
+
+static void uvfs_iattr_to_wire(struct iattr *ia, struct uvfs_setattr_in *in)
+{
+	unsigned int v = ia->ia_valid;
+
+	if (v & ATTR_MODE) {
+		in->valid |= UVFS_SET_MODE;
+		in->mode = ia->ia_mode & 07777;
+	}
+	if (v & ATTR_UID) {
+		in->valid |= UVFS_SET_UID;
+		in->uid = from_kuid(&init_user_ns, ia->ia_uid);
+	}
+	if (v & ATTR_GID) {
+		in->valid |= UVFS_SET_GID;
+		in->gid = from_kgid(&init_user_ns, ia->ia_gid);
+	}
+	if (v & ATTR_SIZE) {
+		in->valid |= UVFS_SET_SIZE;
+		in->size = ia->ia_size;
+	}
+	if (v & ATTR_ATIME) {
+		if (v & ATTR_ATIME_SET) {
+			in->valid |= UVFS_SET_ATIME;
+			in->atime = ia->ia_atime.tv_sec;
+			in->atimensec = ia->ia_atime.tv_nsec;
+		} else {
+			in->valid |= UVFS_SET_ATIME_NOW;
+		}
+	}
+	if (v & ATTR_MTIME) {
+		if (v & ATTR_MTIME_SET) {
+			in->valid |= UVFS_SET_MTIME;
+			in->mtime = ia->ia_mtime.tv_sec;
+			in->mtimensec = ia->ia_mtime.tv_nsec;
+		} else {
+			in->valid |= UVFS_SET_MTIME_NOW;
+		}
+	}
+}
+
+int uvfs_setattr(struct user_namespace *ns, struct dentry *dentry,
+		 struct iattr *ia)
+{
+	struct inode *inode = d_inode(dentry);
+	struct uvfs_fs *fs = UVFS_FS(inode->i_sb);
+	struct uvfs_setattr_in in = {};
+	struct uvfs_attr_out out;
+	struct uvfs_args args = {
+		.opcode = UVFS_OP_SETATTR,
+		.nodeid = uvfs_nodeid(inode),
+		.in_numargs = 1,
+		.in_args[0] = { sizeof(in), &in },
+		.out_numargs = 1,
+		.out_args[0] = { sizeof(out), &out },
+	};
+	int err;
+
+	if (!uvfs_allowed(fs))
+		return -EACCES;
+	if (fs->default_permissions) {
+		err = setattr_prepare(ns, dentry, ia);
+		if (err)
+			return err;
+	} else if ((ia->ia_valid & ATTR_SIZE) && ia->ia_size < 0) {
+		return -EINVAL;
+	}
+	/*
+	 * notify_change() already turned a suid/sgid kill into ATTR_MODE
+	 * with the bits cleared; send that, not the kill flags.
+	 */
+	ia->ia_valid &= ~(ATTR_KILL_SUID | ATTR_KILL_SGID);
+	uvfs_iattr_to_wire(ia, &in);
+	if (!in.valid)
+		return 0;
+	if ((ia->ia_valid & ATTR_FILE) && ia->ia_file->private_data &&
+	    S_ISREG(inode->i_mode)) {
+		struct uvfs_file *ff = ia->ia_file->private_data;
+
+		in.valid |= UVFS_SET_FH;
+		in.fh = ff->fh;
+	}
+	if ((ia->ia_valid & ATTR_SIZE) && S_ISREG(inode->i_mode)) {
+		/* Dirty pages (shared mmap) go out before the size changes. */
+		err = filemap_write_and_wait(inode->i_mapping);
+		if (err)
+			return err;
+	}
+	err = uvfs_send(fs->conn, &args);
+	if (err)
+		return err;
+	if (!uvfs_attr_valid(&out.attr) ||
+	    ((inode->i_mode ^ out.attr.mode) & S_IFMT)) {
+		uvfs_warn_bad_reply(UVFS_OP_SETATTR, "invalid attributes");
+		uvfs_invalidate_attr(inode);
+		return -EIO;
+	}
+	if (ia->ia_valid & ATTR_SIZE) {
+		i_size_write(inode, out.attr.size);
+		truncate_pagecache(inode, out.attr.size);
+	}
+	uvfs_change_attr(inode, &out.attr, out.attr_valid_ns);
+	return 0;
+}
+
+/* ---- symlinks ---- */
+
+static const char *uvfs_get_link(struct dentry *dentry, struct inode *inode,
+				 struct delayed_call *done)
+{
+	char *buf;
+	struct uvfs_args args = {
+		.opcode = UVFS_OP_READLINK,
+		.out_numargs = 1,
+		.out_argvar = true,
+	};
+	int err;
+
+	if (!dentry)
+		return ERR_PTR(-ECHILD);
+	buf = kmalloc(UVFS_SYMLINK_MAX + 1, GFP_KERNEL);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	args.nodeid = uvfs_nodeid(inode);
+	args.out_args[0].size = UVFS_SYMLINK_MAX;
+	args.out_args[0].value = buf;
+	err = uvfs_send(uvfs_conn_of(inode), &args);
+	if (!err && (!args.out_size || memchr(buf, 0, args.out_size))) {
+		uvfs_warn_bad_reply(UVFS_OP_READLINK, "bad target");
+		err = -EIO;
+	}
+	if (err) {
+		kfree(buf);
+		return ERR_PTR(err);
+	}
+	buf[args.out_size] = '\0';
+	set_delayed_call(done, kfree_link, buf);
+	return buf;
+}
+
+/* ---- xattrs: one handler for every name, like FUSE ---- */
+
+static int uvfs_xattr_get(const struct xattr_handler *handler,
+			  struct dentry *dentry, struct inode *inode,
+			  const char *name, void *value, size_t size)
+{
+	struct uvfs_getxattr_in in = {};
+	struct uvfs_getxattr_out out = {};
+	size_t namelen = strlen(name);
+	struct uvfs_args args = {
+		.opcode = UVFS_OP_GETXATTR,
+		.nodeid = uvfs_nodeid(inode),
+		.in_numargs = 2,
+		.in_args[0] = { sizeof(in), &in },
+		.in_args[1] = { namelen + 1, name },
+		.out_numargs = 1,
+	};
+	int err;
+
+	if (namelen > UVFS_XATTR_NAME_MAX)
+		return -ERANGE;
+	size = min_t(size_t, size, UVFS_XATTR_SIZE_MAX);
+	size = min_t(size_t, size, uvfs_max_payload(uvfs_conn_of(inode)));
+	in.size = size;
+	if (size) {
+		args.out_argvar = true;
+		args.out_args[0].size = size;
+		args.out_args[0].value = value;
+	} else {
+		args.out_args[0].size = sizeof(out);
+		args.out_args[0].value = &out;
+	}
+	err = uvfs_send(uvfs_conn_of(inode), &args);
+	if (err)
+		return err == -ENOSYS ? -EOPNOTSUPP : err;
+	if (!size)
+		return min_t(u32, out.size, UVFS_XATTR_SIZE_MAX);
+	return args.out_size;
+}
+
+static int uvfs_xattr_set(const struct xattr_handler *handler,
+			  struct user_namespace *ns, struct dentry *dentry,
+			  struct inode *inode, const char *name,
+			  const void *value, size_t size, int flags)
+{
+	size_t namelen = strlen(name);
+	struct uvfs_setxattr_in in = { .size = size, .flags = flags };
+	struct uvfs_args args = {
+		.nodeid = uvfs_nodeid(inode),
+		.in_numargs = 1,
+		.in_args[0] = { namelen + 1, name },
+	};
+	int err;
+
+	if (namelen > UVFS_XATTR_NAME_MAX)
+		return -ERANGE;
+	if (size > UVFS_XATTR_SIZE_MAX)
+		return -E2BIG;
+	if (value) {
+		args.opcode = UVFS_OP_SETXATTR;
+		args.in_numargs = 3;
+		args.in_args[0] = (struct uvfs_arg){ sizeof(in), &in };
+		args.in_args[1] = (struct uvfs_arg){ namelen + 1, name };
+		args.in_args[2] = (struct uvfs_arg){ size, value };
+	} else {
+		args.opcode = UVFS_OP_REMOVEXATTR;
+	}
+	err = uvfs_send(uvfs_conn_of(inode), &args);
+	if (err == -ENOSYS)
+		return -EOPNOTSUPP;
+	if (!err) {
+		uvfs_invalidate_attr(inode);	/* ctime */
+		if (!strncmp(name, XATTR_SECURITY_PREFIX,
+			     XATTR_SECURITY_PREFIX_LEN)) {
+			spin_lock(&inode->i_lock);
+			inode->i_flags &= ~S_NOSEC;
+			spin_unlock(&inode->i_lock);
+		}
+	}
+	return err;
+}
+
+ssize_t uvfs_listxattr(struct dentry *dentry, char *list, size_t size)
+{
+	struct inode *inode = d_inode(dentry);
+	struct uvfs_getxattr_in in = {};
+	struct uvfs_getxattr_out out = {};
+	struct uvfs_args args = {
+		.opcode = UVFS_OP_LISTXATTR,
+		.nodeid = uvfs_nodeid(inode),
+		.in_numargs = 1,
+		.in_args[0] = { sizeof(in), &in },
+		.out_numargs = 1,
+	};
+	int err;
+
+	if (!uvfs_allowed(UVFS_FS(inode->i_sb)))
+		return -EACCES;
+	size = min_t(size_t, size, UVFS_XATTR_SIZE_MAX);
+	size = min_t(size_t, size, uvfs_max_payload(uvfs_conn_of(inode)));
+	in.size = size;
+	if (size) {
+		args.out_argvar = true;
+		args.out_args[0].size = size;
+		args.out_args[0].value = list;
+	} else {
+		args.out_args[0].size = sizeof(out);
+		args.out_args[0].value = &out;
+	}
+	err = uvfs_send(uvfs_conn_of(inode), &args);
+	if (err)
+		return err == -ENOSYS ? -EOPNOTSUPP : err;
+	if (!size)
+		return min_t(u32, out.size, UVFS_XATTR_SIZE_MAX);
+	/* A list of NUL-terminated names. */
+	if (args.out_size && list[args.out_size - 1] != '\0') {
+		uvfs_warn_bad_reply(UVFS_OP_LISTXATTR, "unterminated list");
+		return -EIO;
+	}
+	return args.out_size;
+}
+
+static const struct xattr_handler uvfs_xattr_handler = {
+	.prefix = "",
+	.get = uvfs_xattr_get,
+	.set = uvfs_xattr_set,
+};
+
+const struct xattr_handler *uvfs_xattr_handlers[] = {
+	&uvfs_xattr_handler,
+	NULL,
+};
+
+const struct inode_operations uvfs_file_iops = {
+	.permission = uvfs_permission,
+	.getattr = uvfs_getattr,
+	.setattr = uvfs_setattr,
+	.listxattr = uvfs_listxattr,
+};
+
+const struct inode_operations uvfs_special_iops = {
+	.permission = uvfs_permission,
+	.getattr = uvfs_getattr,
+	.setattr = uvfs_setattr,
+	.listxattr = uvfs_listxattr,
+};
+
+const struct inode_operations uvfs_symlink_iops = {
+	.get_link = uvfs_get_link,
+	.getattr = uvfs_getattr,
+	.setattr = uvfs_setattr,
+	.listxattr = uvfs_listxattr,
+};

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * uvfs.ko private header: the channel (chan.c), the file system (super.c,
+ * inode.c, dir.c, file.c) and small compat helpers for kernel API changes
+ * after 6.1.
+ *
+ * Object lifetimes
+ * ----------------
+ *  uvfs_conn:  one per open of /dev/uvfs.  Refcounted (kref): the device
+ *              file holds one reference, a mounted super block another.
+ *              Closing the device (or the daemon dying) aborts the
+ *              connection: every queued and in-flight request fails with
+ *              -ENOTCONN, and new ones fail at once.
+ *  uvfs_req:   one per request.  Refcounted: the sender (while it waits)
+ *              and the slot it occupies each hold a reference, so a killed
+ *              waiter and a late reply never touch freed memory.
+ *  uvfs_fs:    sb->s_fs_info, freed in kill_sb after DESTROY.
+ */
+#ifndef UVFS_KMOD_UVFS_I_H
+#define UVFS_KMOD_UVFS_I_H
+
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/version.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include <uvfs/proto.h>
+
+#define UVFS_SUPER_MAGIC 0x75766673	/* "uvfs" */
+
+#define UVFS_DEFAULT_QUEUE_DEPTH 32
+#define UVFS_DEFAULT_SLOT_SIZE (128 * 1024 + UVFS_CHAN_HDR_SIZE)
+#define UVFS_MAX_CHAN_BYTES (256UL << 20)
+#define UVFS_SLOT_ARGS_ROOM 4096	/* headers + args besides the payload */
+#define UVFS_FORGET_BATCH 64
+#define UVFS_SUBTYPE_MAX 32
+
+/* ---- channel ---- */
+
+enum uvfs_slot_state {
+	UVFS_SLOT_FREE,
+	UVFS_SLOT_FILLING,	/* a sender copies its request in */
+	UVFS_SLOT_READY,	/* waiting for the daemon to take it */
+	UVFS_SLOT_INFLIGHT,	/* the daemon owns it */
+};
+
+struct uvfs_req;
+
+struct uvfs_slot {
+	struct uvfs_req *req;
+	u8 state;
+};
+
+struct uvfs_queue {
+	spinlock_t lock;
+	wait_queue_head_t waitq;	/* daemon thread waiting for requests */
+	wait_queue_head_t slotq;	/* senders waiting for a free slot */
+	struct uvfs_slot *slots;
+	u16 *freelist;			/* stack of free slot indexes */
+	unsigned int nfree;
+	u16 *ready;			/* FIFO ring of ready slot indexes */
+	unsigned int ready_head, ready_count;
+	void *base;			/* kernel address of the queue area */
+};
+
+struct uvfs_conn {
+	struct kref kref;
+	struct mutex setup_lock;
+	bool setup_done;
+	bool connected;			/* false once aborted */
+	bool shutdown;			/* DESTROY answered: daemon may stop */
+	atomic_t mounted;		/* one super block per connection */
+	unsigned int nqueues, depth, slot_size;
+	size_t queue_stride, area_size;
+	void *area;			/* vmalloc_user, shared with daemon */
+	struct uvfs_queue *queues;
+	atomic64_t unique;
+	atomic_t nbackground;		/* background requests in flight */
+	wait_queue_head_t bg_waitq;
+	unsigned long nosys[BITS_TO_LONGS(UVFS_OP_MAX)];
+};
+
+struct uvfs_arg {
+	unsigned int size;
+	const void *value;
+};
+
+struct uvfs_out_arg {
+	unsigned int size;
+	void *value;
+};
+
+/*
+ * A request as its sender describes it.  in_args are copied into the slot
+ * when it is sent; out_args receive the reply.  If out_argvar, the last out
+ * arg may come back shorter (READ, READDIR, READLINK, xattrs), and its
+ * length is stored in out_size.  out_page, if set, receives the last out
+ * arg instead of a kernel pointer (page cache reads).
+ */
+struct uvfs_args {
+	u32 opcode;
+	u64 nodeid;
+	u8 in_numargs;
+	u8 out_numargs;
+	bool out_argvar;
+	bool noreply;		/* FORGET: no reply, don't wait */
+	bool background;	/* don't wait; the reply is dropped */
+	bool nocreds;		/* kernel-internal: uid/gid/pid 0 */
+	u32 umask;
+	struct uvfs_arg in_args[4];
+	struct uvfs_out_arg out_args[2];
+	struct page *out_page;
+	unsigned int out_size;
+};
+
+struct uvfs_req {
+	refcount_t count;
+	struct uvfs_conn *conn;
+	struct uvfs_queue *q;
+	struct uvfs_args *args;	/* NULL once the sender gave up */
+	u64 unique;
+	u32 opcode;
+	int error;
+	bool done;
+	bool noreply;
+	bool background;
+	wait_queue_head_t waitq;
+};
+
+extern const struct file_operations uvfs_dev_fops;
+
+void uvfs_conn_get(struct uvfs_conn *conn);
+void uvfs_conn_put(struct uvfs_conn *conn);
+void uvfs_conn_shutdown(struct uvfs_conn *conn);
+ssize_t uvfs_send(struct uvfs_conn *conn, struct uvfs_args *args);
+unsigned int uvfs_max_payload(struct uvfs_conn *conn);
+void uvfs_wait_background(struct uvfs_conn *conn);
+int uvfs_chan_init(void);
+void uvfs_chan_exit(void);
+
+/* ---- file system ---- */
+
+struct uvfs_fs {
+	struct uvfs_conn *conn;
+	kuid_t user_id;
+	kgid_t group_id;
+	umode_t rootmode;
+	bool allow_other;
+	bool default_permissions;
+	bool owns_conn;		/* this mount claimed the channel */
+	bool initialized;	/* INIT answered: DESTROY due at unmount */
+	bool rename_flags;	/* daemon takes RENAME_NOREPLACE/EXCHANGE */
+	unsigned int max_read;
+	unsigned int max_write;
+	unsigned int max_readahead;
+	/*
+	 * Forgets: evict (possibly in reclaim) only queues a preallocated
+	 * link; a worker sends them in batches, so no reclaim path ever
+	 * waits for the daemon.
+	 */
+	spinlock_t forget_lock;
+	struct list_head forget_list;
+	unsigned int nforget;
+	struct work_struct forget_work;
+	struct mutex forget_send_lock;	/* serialises the senders */
+	struct uvfs_forget_one *forget_buf;	/* UVFS_FORGET_BATCH */
+};
+
+struct uvfs_forget_link {
+	struct list_head list;
+	struct uvfs_forget_one one;
+};
+
+struct uvfs_inode {
+	struct inode vfs_inode;
+	u64 nodeid;
+	u64 nlookup;		/* under i_lock */
+	unsigned long attr_expires;	/* jiffies */
+	struct list_head write_files;	/* open for write; under i_lock */
+	struct uvfs_forget_link *forget;	/* for evict; NULL for root */
+};
+
+struct uvfs_file {
+	u64 fh;
+	u32 open_flags;
+	bool writable;		/* on write_files: writeback may use fh */
+	struct list_head write_entry;
+};
+
+static inline struct uvfs_inode *UVFS_I(struct inode *inode)
+{
+	return container_of(inode, struct uvfs_inode, vfs_inode);
+}
+
+static inline struct uvfs_fs *UVFS_FS(struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+static inline struct uvfs_conn *uvfs_conn_of(struct inode *inode)
+{
+	return UVFS_FS(inode->i_sb)->conn;
+}
+
+static inline u64 uvfs_nodeid(struct inode *inode)
+{
+	return UVFS_I(inode)->nodeid;
+}
+
+/* Nanoseconds of validity to an absolute jiffies time (capped). */
+static inline unsigned long uvfs_expiry(u64 valid_ns)
+{
+	u64 j;
+
+	if (!valid_ns)
+		return jiffies - 1;
+	if (valid_ns > (u64)MAX_JIFFY_OFFSET * (NSEC_PER_SEC / HZ))
+		return jiffies + MAX_JIFFY_OFFSET;
+	j = nsecs_to_jiffies64(valid_ns);
+	return jiffies + (unsigned long)max_t(u64, j, 1);
+}
+
+static inline bool uvfs_expired(unsigned long when)
+{
+	return time_after_eq(jiffies, when);
+}
+
+/* super.c */
+extern struct file_system_type uvfs_fs_type;
+int uvfs_inode_cache_init(void);
+void uvfs_inode_cache_exit(void);
+
+/* inode.c */
+bool uvfs_attr_valid(const struct uvfs_attr *attr);
+struct inode *uvfs_iget(struct super_block *sb, u64 nodeid,
+			const struct uvfs_attr *attr, u64 attr_valid_ns);
+void uvfs_change_attr(struct inode *inode, const struct uvfs_attr *attr,
+		      u64 attr_valid_ns);
+int uvfs_update_attr(struct inode *inode, struct file *file, bool force);
+void uvfs_invalidate_attr(struct inode *inode);
+void uvfs_queue_forget(struct uvfs_fs *fs, u64 nodeid, u64 nlookup);
+void uvfs_flush_forgets(struct uvfs_fs *fs);
+void uvfs_forget_work(struct work_struct *work);
+void uvfs_drop_forgets(struct uvfs_fs *fs);
+void uvfs_fill_header_creds(struct uvfs_args *args);
+void uvfs_set_inode_ops(struct inode *inode);
+void uvfs_evict_inode(struct inode *inode);
+extern const struct inode_operations uvfs_file_iops;
+extern const struct inode_operations uvfs_special_iops;
+extern const struct inode_operations uvfs_symlink_iops;
+int uvfs_permission(struct user_namespace *ns, struct inode *inode, int mask);
+int uvfs_getattr(struct user_namespace *ns, const struct path *path,
+		 struct kstat *stat, u32 mask, unsigned int flags);
+int uvfs_setattr(struct user_namespace *ns, struct dentry *dentry,
+		 struct iattr *attr);
+ssize_t uvfs_listxattr(struct dentry *dentry, char *list, size_t size);
+extern const struct xattr_handler *uvfs_xattr_handlers[];
+void uvfs_warn_bad_reply(u32 opcode, const char *why);
+
+/* dir.c */
+extern const struct inode_operations uvfs_dir_iops;
+extern const struct file_operations uvfs_dir_fops;
+extern const struct dentry_operations uvfs_dentry_ops;
+
+/* file.c */
+extern const struct file_operations uvfs_file_fops;
+extern const struct address_space_operations uvfs_aops;
+int uvfs_open_common(struct inode *inode, struct file *file, bool isdir);
+void uvfs_file_attach(struct inode *inode, struct file *file,
+		      struct uvfs_file *ff, bool isdir);
+void uvfs_release_common(struct uvfs_conn *conn, u64 nodeid,
+			 struct uvfs_file *ff, int flags, bool isdir);
+
+/* ---- compat: APIs that changed after 6.1 ---- */
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+static inline void uvfs_set_ctime(struct inode *inode, struct timespec64 ts)
+{
+	inode_set_ctime_to_ts(inode, ts);
+}
+#else
+static inline void uvfs_set_ctime(struct inode *inode, struct timespec64 ts)
+{
+	inode->i_ctime = ts;
+}
+#endif
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+static inline void uvfs_set_amtime(struct inode *inode, struct timespec64 a,
+				   struct timespec64 m)
+{
+	inode_set_atime_to_ts(inode, a);
+	inode_set_mtime_to_ts(inode, m);
+}
+#else
+static inline void uvfs_set_amtime(struct inode *inode, struct timespec64 a,
+				   struct timespec64 m)
+{
+	inode->i_atime = a;
+	inode->i_mtime = m;
+}
+#endif
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+static inline void uvfs_vm_flags_set(struct vm_area_struct *vma,
+				     unsigned long flags)
+{
+	vm_flags_set(vma, flags);
+}
+#else
+static inline void uvfs_vm_flags_set(struct vm_area_struct *vma,
+				     unsigned long flags)
+{
+	vma->vm_flags |= flags;
+}
+#endif
+
+#endif /* UVFS_KMOD_UVFS_I_H */
