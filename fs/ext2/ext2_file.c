@@ -4,7 +4,9 @@
  * and move physically contiguous runs with one io_channel call each, which
  * the unix io manager turns into one pread/pwrite on the image (it bypasses
  * its small block cache for multi-block transfers, after flushing it).
- * Partial blocks are read-modify-written through a bounce buffer.
+ * Partial blocks are read-modify-written through a bounce buffer.  Holes
+ * that a write fills get fresh blocks that are written before they are
+ * mapped, never zeroed first (see fill_hole).
  */
 #include <errno.h>
 #include <linux/falloc.h>
@@ -14,8 +16,61 @@
 
 #include "ext2_i.h"
 
-/* Most blocks one io call moves (bounds the pblk array of a write). */
-#define RUN_MAX 256
+/* ------------------------------------------------------------------------
+ * The largest file size, as the kernel's ext4 driver (which also serves
+ * ext2 and ext3) computes it, so that we refuse the same sizes with EFBIG.
+ */
+
+/* Without huge_file, i_blocks counts 512-byte sectors in 32 bits. */
+static uint64_t iblocks_limit(struct e2fs *e2, unsigned int bits)
+{
+	if (ext2fs_has_feature_huge_file(e2->fs->super))
+		return (1ULL << 48) - 1;	/* fs blocks, 48 bits */
+	return ((1ULL << 32) - 1) >> (bits - 9);
+}
+
+/*
+ * Block-mapped files: what the pointer tree can address, but the data
+ * plus the indirect blocks needed to map it must fit i_blocks.
+ */
+static uint64_t ind_max_blocks(struct e2fs *e2, unsigned int bits)
+{
+	uint64_t ppb = 1ULL << (bits - 2), limit = iblocks_limit(e2, bits);
+	uint64_t tree = EXT2_NDIR_BLOCKS + ppb + ppb * ppb + ppb * ppb * ppb;
+	uint64_t meta = 1 + (1 + ppb) + (1 + ppb + ppb * ppb), left;
+
+	if (tree + meta <= limit)
+		return tree;
+	/* i_blocks is the limit: take off the metadata that mapping
+	 * `limit` blocks needs */
+	left = limit - EXT2_NDIR_BLOCKS - ppb;
+	meta = 1;
+	if (left < ppb * ppb)
+		return limit - (meta + 1 + (left + ppb - 1) / ppb);
+	meta += 1 + ppb;
+	left -= ppb * ppb;
+	meta += 1 + (left + ppb - 1) / ppb + (left + ppb * ppb - 1) /
+						     (ppb * ppb);
+	return limit - meta;
+}
+
+uint64_t e2_max_size(struct e2fs *e2, const struct e2_node *n)
+{
+	unsigned int bits = (unsigned int)__builtin_ctz(e2->bs);
+	uint64_t max;
+
+	if (n->inode.i_flags & EXT4_EXTENTS_FL) {
+		/* 32-bit logical block numbers (less one block, so that an
+		 * extent's length can reach the end) */
+		max = ((1ULL << 32) - 1) << bits;
+		if (!ext2fs_has_feature_huge_file(e2->fs->super) &&
+		    max > iblocks_limit(e2, bits) << bits)
+			max = iblocks_limit(e2, bits) << bits;
+	} else {
+		max = ind_max_blocks(e2, bits) << bits;
+	}
+	return max > INT64_MAX ? INT64_MAX : max;
+}
 
 /* ------------------------------------------------------------------------
  * Block mapping
@@ -202,6 +257,9 @@ static int map_run(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 		err = -EUCLEAN;
 	if (!err && (*len == 0 || *len > max))
 		*len = max;
+	/* a damaged map must not send io past the end of the image */
+	if (!err && *pblk && *len > ext2fs_blocks_count(e2->fs->super) - *pblk)
+		*len = ext2fs_blocks_count(e2->fs->super) - *pblk;
 	return err;
 }
 
@@ -331,63 +389,145 @@ out:
  * Write
  */
 
-/* Part of one block: read-modify-write (a fresh block starts as zeros). */
+/* Where a new block for lblk should go: right after lblk - 1's. */
+static blk64_t alloc_goal(struct e2fs *e2, struct e2_node *n, blk64_t lblk)
+{
+	blk64_t prev = 0;
+	bool uninit;
+
+	if (lblk && !e2_map_block(e2, n, lblk - 1, false, &prev, &uninit) &&
+	    prev)
+		return prev + 1;
+	return ext2fs_find_inode_goal(e2->fs, n->ino, e2_small(n), lblk);
+}
+
+/*
+ * Map lblk (a hole) to the free block pblk, already marked in use.
+ * BMAP_ALLOC makes missing indirect blocks (bmap2 counts those in
+ * i_blocks); BMAP_SET does not count the data block, so we do.
+ */
+static int map_new_block(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
+			 blk64_t pblk)
+{
+	errcode_t rc = ext2fs_bmap2(e2->fs, n->ino, e2_small(n), NULL,
+				    BMAP_SET | BMAP_ALLOC, lblk, NULL, &pblk);
+
+	if (!rc)
+		rc = ext2fs_iblk_add_blocks(e2->fs, e2_small(n), 1);
+	return e2_err(rc);
+}
+
+/*
+ * Fill the hole of len blocks at lblk with data.  ext2fs_bmap2(BMAP_ALLOC)
+ * would zero every new block on disk before we overwrite it (a write per
+ * block); instead take a free range after the previous block, write the
+ * data into it in one call, and only then map it, so that the file never
+ * maps a block holding stale data.  *got: how many blocks were mapped
+ * (may be fewer than len: the free range was shorter, or an error).
+ */
+static int fill_hole(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
+		     blk64_t len, const char *data, blk64_t *got)
+{
+	ext2_filsys fs = e2->fs;
+	blk64_t pblk, plen, k = 0;
+	bool uninit;
+	int err;
+
+	*got = 0;
+	if (ext2fs_has_feature_bigalloc(fs->super)) {
+		/* clusters: leave the allocation to libext2fs, block by
+		 * block */
+		err = e2_map_block(e2, n, lblk, true, &pblk, &uninit);
+		if (!err)
+			err = write_blocks(e2, pblk, 1, data);
+		*got = !err;
+		return err;
+	}
+	err = e2_err(ext2fs_new_range(fs, 0, alloc_goal(e2, n, lblk), len,
+				      NULL, &pblk, &plen));
+	if (err)
+		return err;
+	if (plen > len)
+		plen = len;
+	ext2fs_block_alloc_stats_range(fs, pblk, (blk_t)plen, +1);
+	err = write_blocks(e2, pblk, plen, data);
+	while (!err && k < plen) {
+		err = map_new_block(e2, n, lblk + k, pblk + k);
+		if (!err)
+			k++;
+	}
+	if (k < plen)
+		ext2fs_block_alloc_stats_range(fs, pblk + k, (blk_t)(plen - k),
+					       -1);
+	*got = k;
+	return err;
+}
+
+/* Part of one block: read-modify-write (a hole starts as zeros). */
 static int write_partial(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 			 size_t boff, const char *data, size_t len)
 {
 	char *bounce = malloc(e2->bs);
-	blk64_t pblk;
-	bool uninit, fresh = false;
+	blk64_t pblk, got;
+	bool uninit;
 	int err;
 
 	if (!bounce)
 		return -ENOMEM;
 	err = e2_map_block(e2, n, lblk, false, &pblk, &uninit);
-	if (!err && !pblk) {
-		fresh = true;
-		err = e2_map_block(e2, n, lblk, true, &pblk, &uninit);
-	}
 	if (err)
 		goto out;
-	if (fresh || uninit)
+	if (!pblk || uninit)
 		memset(bounce, 0, e2->bs);
 	else
 		err = read_blocks(e2, pblk, 1, bounce);
 	if (err)
 		goto out;
 	memcpy(bounce + boff, data, len);
-	err = write_blocks(e2, pblk, 1, bounce);
-	if (!err && uninit)
-		err = mark_written(e2, n, lblk, pblk);
+	if (!pblk) {
+		err = fill_hole(e2, n, lblk, 1, bounce, &got);
+	} else {
+		err = write_blocks(e2, pblk, 1, bounce);
+		if (!err && uninit)
+			err = mark_written(e2, n, lblk, pblk);
+	}
 out:
 	free(bounce);
 	return err;
 }
 
-/* count (<= RUN_MAX) whole blocks from lblk, allocating holes. */
+/*
+ * count whole blocks from lblk: one io call per physically contiguous
+ * run, holes filled as they come.  *done: blocks written, also on error.
+ */
 static int write_full(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
-		      size_t count, const char *data)
+		      size_t count, const char *data, size_t *done)
 {
-	blk64_t pblk[RUN_MAX];
-	bool uninit[RUN_MAX];
-	size_t i, start;
+	size_t i = 0;
 	int err = 0;
 
-	for (i = 0; i < count && !err; i++)
-		err = e2_map_block(e2, n, lblk + i, true, &pblk[i],
-				   &uninit[i]);
-	if (err)
-		return err;
-	for (start = 0; start < count && !err; start = i) {
-		for (i = start + 1; i < count && pblk[i] == pblk[i - 1] + 1;
-		     i++)
-			;
-		err = write_blocks(e2, pblk[start], i - start,
-				   data + start * e2->bs);
+	while (i < count && !err) {
+		blk64_t pblk, run, k;
+		bool uninit;
+
+		err = map_run(e2, n, lblk + i, count - i, &pblk, &run,
+			      &uninit);
+		if (err)
+			break;
+		if (!pblk) {
+			err = fill_hole(e2, n, lblk + i, run,
+					data + i * e2->bs, &run);
+		} else {
+			err = write_blocks(e2, pblk, run, data + i * e2->bs);
+			for (k = 0; uninit && k < run && !err; k++)
+				err = mark_written(e2, n, lblk + i + k,
+						   pblk + k);
+			if (err)
+				run = 0;
+		}
+		i += run;
 	}
-	for (i = 0; i < count && !err; i++)
-		if (uninit[i])
-			err = mark_written(e2, n, lblk + i, pblk[i]);
+	*done = i;
 	return err;
 }
 
@@ -408,16 +548,15 @@ int e2_write_data(struct e2fs *e2, struct e2_node *n, const char *buf,
 		if (chunk < bs) {
 			err = write_partial(e2, n, pos / bs, boff, buf + done,
 					    chunk);
+			if (!err)
+				done += chunk;
 		} else {
-			size_t count = (size - done) / bs;
+			size_t blocks;
 
-			if (count > RUN_MAX)
-				count = RUN_MAX;
-			chunk = count * bs;
-			err = write_full(e2, n, pos / bs, count, buf + done);
+			err = write_full(e2, n, pos / bs, (size - done) / bs,
+					 buf + done, &blocks);
+			done += blocks * bs;
 		}
-		if (!err)
-			done += chunk;
 	}
 	if (off + done > e2_size(n)) {
 		int serr = e2_set_size(e2, n, off + done);
@@ -441,10 +580,12 @@ void ext2_write(struct uvfs_req *req, uint64_t nodeid, const void *buf,
 		err = e2_node_get_id(e2, nodeid, &n);
 	if (!err && !LINUX_S_ISREG(n->inode.i_mode))
 		err = -EINVAL;
-	if (!err && (off < 0 || (uint64_t)off + size > (1ULL << 44) *
-							       e2->bs / 4096))
+	if (!err && (off < 0 || (uint64_t)off >= e2_max_size(e2, n)))
 		err = -EFBIG;
 	if (!err) {
+		/* as the kernel: a write that crosses the limit is short */
+		if (size > e2_max_size(e2, n) - (uint64_t)off)
+			size = e2_max_size(e2, n) - (uint64_t)off;
 		ret = e2_write_data(e2, n, buf, size, (uint64_t)off);
 		e2_touch(n, E2_MTIME | E2_CTIME);
 		err = e2_node_write(e2, n);
@@ -583,8 +724,7 @@ void ext2_fallocate(struct uvfs_req *req, uint64_t nodeid, int mode,
 		err = LINUX_S_ISDIR(n->inode.i_mode) ? -EISDIR : -ENODEV;
 	if (!err && (offset < 0 || length <= 0))
 		err = -EINVAL;
-	if (!err && (uint64_t)offset + (uint64_t)length >
-			    (1ULL << 44) * e2->bs / 4096)
+	if (!err && (uint64_t)offset + (uint64_t)length > e2_max_size(e2, n))
 		err = -EFBIG;
 	if (!err) {
 		e2_mark_dirty(e2, n);

@@ -146,6 +146,8 @@ void ext2_readdirplus(struct uvfs_req *req, uint64_t ino, size_t size,
 		      off_t off, struct uvfs_file_info *fi);
 
 /* ---- ext2_file.c ---- */
+/* The largest size n may have (larger: EFBIG), as the kernel's ext4. */
+uint64_t e2_max_size(struct e2fs *e2, const struct e2_node *n);
 int e2_truncate(struct e2fs *e2, struct e2_node *n, uint64_t size);
 /* Free all blocks of an inode being deleted. */
 int e2_free_blocks(struct e2fs *e2, struct e2_node *n);

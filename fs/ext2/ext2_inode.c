@@ -494,6 +494,8 @@ static int do_setattr(struct uvfs_req *req, struct e2fs *e2,
 			return -EISDIR;
 		if (!LINUX_S_ISREG(in->i_mode))
 			return -EINVAL;
+		if ((uint64_t)attr->st_size > e2_max_size(e2, n))
+			return -EFBIG;
 		err = e2_truncate(e2, n, (uint64_t)attr->st_size);
 		if (err)
 			return err;

@@ -257,6 +257,10 @@ static int make_node(struct uvfs_req *req, uint64_t parent, const char *name,
 		err = e2_dir_add(e2, dir, name, n->ino, mode);
 	if (err) {
 		e2_free_blocks(e2, n);
+		/* The inode is already on disk, linked once: a free inode
+		 * with that would be "in use" to e2fsck. */
+		memset(&n->inode, 0, sizeof(n->inode));
+		e2_node_write_new(e2, n);
 		e2_node_discard(e2, n);
 		return err;
 	}

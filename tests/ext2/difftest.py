@@ -157,6 +157,10 @@ class Runner:
     def scan(self):
         files, dirs, links, other = [], [""], [], []
         for dp, dns, fns in os.walk(self.A.root):
+            # readdir order follows the image's random htree hash seed:
+            # sort, or the same seed gives another op stream on a rerun
+            dns.sort()
+            fns.sort()
             rel = os.path.relpath(dp, self.A.root)
             rel = "" if rel == "." else rel
             if rel == "":
@@ -594,6 +598,8 @@ class Runner:
                 if rel == "." and n == "lost+found":
                     continue
                 paths.append(os.path.normpath(os.path.join(rel, n)))
+        # deepest first, then by name: the same order on every run
+        paths.sort(key=lambda p: (-p.count(os.sep), p))
         paths.append("")
         for p in paths:
             at, mt = self.rand_time(), self.rand_time()

@@ -660,6 +660,55 @@ START_TEST(test_sparse_5g)
 }
 END_TEST
 
+/*
+ * The size limit the kernel's ext4 driver enforces: block-mapped files on
+ * 1 KiB blocks by the pointer tree, extent files by 32-bit block numbers;
+ * past it truncate and write fail with EFBIG, a write across it is short.
+ * Also i_blocks after streaming writes that allocate without zeroing.
+ */
+START_TEST(test_max_size)
+{
+	static const uint64_t max[] = {
+		/* (12 + 256 + 256^2 + 256^3) KiB */
+		(12ULL + 256 + 65536 + 16777216) << 10,
+		((1ULL << 32) - 1) << 12,	/* 2^32 - 1 blocks of 4 KiB */
+	};
+	/* 3 MiB of data: on 1 KiB blocks plus 1 + 1 + 11 indirect blocks */
+	static const uint64_t sectors[] = { (3072 + 13) * 2, 768 * 8 };
+	struct uvfs_setattr_in sa = { .valid = UVFS_SET_SIZE };
+	static char buf[1 << 20];
+	int64_t f;
+	int i;
+
+	mkimage(fstypes[_i], _i ? "-b 4096" : "-b 1024");
+	start(false);
+	f = wire_create_open(ROOT, "big", 0644);
+	memset(buf, 'b', sizeof(buf));
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(wire_write((uint64_t)f, (uint64_t)i << 20, buf,
+					    sizeof(buf)), (int64_t)sizeof(buf));
+	ck_assert_uint_eq(wire_getattr((uint64_t)f).blocks, sectors[_i]);
+	ck_assert_int_eq(wire_read((uint64_t)f, (3 << 20) - 10, 100), 10);
+	ck_assert_int_eq(wire_reply[9], 'b');
+
+	sa.size = max[_i] + 1;
+	ck_assert_int_eq(wire_setattr((uint64_t)f, &sa), -EFBIG);
+	ck_assert_uint_eq(wire_getattr((uint64_t)f).size, 3 << 20);
+	sa.size = max[_i];
+	ck_assert_int_eq(wire_setattr((uint64_t)f, &sa), 0);
+	ck_assert_int_eq(wire_write((uint64_t)f, max[_i], "x", 1), -EFBIG);
+	ck_assert_int_eq(wire_write((uint64_t)f, max[_i] - 10, buf, 100), 10);
+	ck_assert_int_eq(wire_fallocate((uint64_t)f, 0, max[_i] - 10, 100),
+			 -EFBIG);
+	ck_assert_uint_eq(wire_getattr((uint64_t)f).size, max[_i]);
+	sa.size = 1 << 20;
+	ck_assert_int_eq(wire_setattr((uint64_t)f, &sa), 0);
+	ck_assert_int_eq(wire_release((uint64_t)f), 0);
+	stop();
+	fsck_clean();
+}
+END_TEST
+
 START_TEST(test_statfs_enospc)
 {
 	static char buf[65536];
@@ -702,6 +751,7 @@ static Suite *ext2_suite(void)
 	tcase_add_loop_test(tc, test_bigdir, 0, 2);
 	tcase_add_loop_test(tc, test_sparse_5g, 0, 2);
 	tcase_add_test(tc, test_statfs_enospc);
+	tcase_add_loop_test(tc, test_max_size, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
