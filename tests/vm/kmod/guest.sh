@@ -1,7 +1,12 @@
 #!/bin/sh
 # Guest half of tests/vm/kmod/run.sh; runs inside the VM (busybox ash).
-# Files: /root/uvfs.ko, /root/backends/*.so, uvfsd and uvfs-posix-suite in
-# /usr/bin.
+# Files: /root/uvfs.ko, /root/backends/*.so, uvfsd, uvfs, uvfs-chan-test and
+# uvfs-posix-suite in /usr/bin; fuse.ko loaded at boot.
+# Besides the memfs checks: readers blocked on a daemon killed with -9,
+# malformed replies from a seed (uvfs_fuzz_seed=N on the kernel command
+# line picks the seed), then the POSIX suite over kmod and over FUSE, with
+# memfs and with ext2/ext4 images (e2fsck clean right after the unmount),
+# each timed on one "compare:" line.
 PASS=0 FAIL=0
 MNT=/mnt
 check() {
@@ -28,6 +33,12 @@ start_uvfsd() {
 # a command that must fail with the given message
 fails_with() { msg=$1; shift; ! "$@" 2>/tmp/fw.out && grep -q "$msg" /tmp/fw.out; }
 same() { [ "$1" = "$2" ] || { echo "got '$1', want '$2'"; return 1; }; }
+# seconds since boot, 10 ms resolution (busybox date has no %N)
+now() { read -r up _ </proc/uptime; echo "$up"; }
+elapsed() { awk "BEGIN { printf \"%.2f\", $2 - $1 }"; }
+# state letter of a process ('' once it is gone)
+pstate() { st=""; [ -r /proc/$1/stat ] && read -r _ _ st _ </proc/$1/stat 2>/dev/null; echo "$st"; }
+: >/tmp/compare
 
 export UVFS_BACKEND_PATH=/root/backends
 
@@ -72,11 +83,15 @@ check "df"                             df $MNT
 
 # --- POSIX suite ---
 echo "--- POSIX suite ---"
+T0=$(now)
 uvfs-posix-suite $MNT >/tmp/suite.out 2>&1
 SUITE_RC=$?
+T1=$(now)
 grep -v "^ok" /tmp/suite.out
 SUITE_LINE=$(tail -1 /tmp/suite.out)
 echo "suite: $SUITE_LINE"
+printf 'compare: %-5s %-5s %-30s %6s s\n' kmod memfs "$SUITE_LINE" \
+    "$(elapsed "$T0" "$T1")" >>/tmp/compare
 check "POSIX suite"                    test "$SUITE_RC" = 0
 
 # --- unmount: synchronous DESTROY, daemon exits 0 ---
@@ -118,9 +133,114 @@ CHAN_LINE=$(tail -1 /tmp/chan.out)
 check "uvfs-chan-test ($CHAN_LINE)"    test "$CHAN_RC" = 0
 check "bad replies were logged"        sh -c "dmesg | grep -q 'uvfs: bad reply'"
 
+# --- kill -9 of a daemon with 4 readers blocked in READ ---
+echo "--- kill -9 with readers blocked ---"
+STALL=$(uvfs-chan-test --stall $MNT 2>/tmp/stall.err)
+check "stall daemon mounted (pid $STALL)" sh -c "[ -n '$STALL' ] && kill -0 '$STALL' && grep -q ' $MNT uvfs' /proc/mounts"
+READERS=""
+for i in 0 1 2 3; do
+    # two readers per file: one waits for its READ, one for the page lock
+    cat $MNT/f$((i % 2)) >/dev/null 2>/tmp/reader$i.err &
+    READERS="$READERS $!"
+done
+sleep 1
+NBLOCKED=0
+for r in $READERS; do
+    st=$(pstate $r)
+    echo "  reader $r: state '$st' wchan $(cat /proc/$r/wchan 2>/dev/null)"
+    case $st in D|S) NBLOCKED=$((NBLOCKED + 1)) ;; esac
+done
+check "4 readers blocked in I/O after 1 s" test $NBLOCKED = 4
+kill -9 "$STALL"
+T0=$(now)
+NGONE=0
+while :; do
+    NGONE=0
+    for r in $READERS; do
+        st=$(pstate $r)
+        case $st in ''|Z) NGONE=$((NGONE + 1)) ;; esac
+    done
+    T1=$(now)
+    [ $NGONE = 4 ] && break
+    awk "BEGIN { exit !($T1 - $T0 > 1.0) }" && break
+    sleep 0.02
+done
+DT=$(elapsed "$T0" "$T1")
+check "4 readers exit within 1 s of kill -9 (${DT} s)" \
+    sh -c "[ $NGONE = 4 ] && awk 'BEGIN { exit !($DT <= 1.0) }'"
+NERR=0
+for r in $READERS; do wait $r || NERR=$((NERR + 1)); done
+check "all 4 readers failed" test $NERR = 4
+cat /tmp/reader0.err /tmp/reader1.err
+check "readers got ENOTCONN/EIO" sh -c "cat /tmp/reader[0-3].err | grep -q -e 'not connected' -e 'I/O error'"
+check "no user task in D state" sh -c "for s in /proc/[0-9]*/stat; do read -r p c st _ <\$s 2>/dev/null; [ \"\$st\" = D ] && [ -s /proc/\$p/cmdline ] && { echo \"\$p \$c D\"; exit 1; }; done; exit 0"
+check "umount after kill -9 with blocked readers" umount $MNT
+
+# --- malformed replies generated from a seed ---
+echo "--- fuzz ---"
+FUZZ_SEED=$(sed -n 's/.*uvfs_fuzz_seed=\([0-9]*\).*/\1/p' /proc/cmdline)
+FUZZ_SEED=${FUZZ_SEED:-1}
+T0=$(now)
+uvfs-chan-test --fuzz "$FUZZ_SEED" 10000 $MNT >/tmp/fuzz.out 2>&1
+FUZZ_RC=$?
+T1=$(now)
+grep -v "^ok" /tmp/fuzz.out
+FUZZ_LINE="seed $FUZZ_SEED: $(tail -1 /tmp/fuzz.out)"
+check "uvfs-chan-test --fuzz ($FUZZ_LINE, $(elapsed "$T0" "$T1") s)" test "$FUZZ_RC" = 0
+check "nothing left mounted after fuzz" sh -c "! grep -q ' $MNT ' /proc/mounts"
+
+# --- the POSIX suite over kmod and FUSE, memfs and ext2/ext4 images ---
+# run_suite TRANSPORT FSTYPE: mount (a fresh 256 MiB image for ext2/ext4),
+# suite, unmount (kmod: umount(8), synchronous; fuse: uvfs umount), then
+# e2fsck -fn on the image right away.
+run_suite() {
+    tr=$1 fs=$2 img=none be=memfs
+    echo "--- POSIX suite: $tr $fs ---"
+    if [ "$fs" != memfs ]; then
+        img=/tmp/$fs.img be=ext2
+        rm -f "$img"
+        check "$tr $fs: mke2fs" /sbin/mke2fs -q -F -t "$fs" -I 256 "$img" 256M
+    fi
+    uvfsd --transport="$tr" -f -o default_permissions,allow_other \
+        $be "$img" $MNT >/tmp/uvfsd-$tr-$fs.log 2>&1 &
+    UVFSD=$!
+    check "$tr $fs: uvfsd mounts" wait_mounted
+    is_mounted || return 1
+    grep " $MNT " /proc/mounts
+    T0=$(now)
+    uvfs-posix-suite $MNT >/tmp/suite-$tr-$fs.out 2>&1
+    rc=$?
+    T1=$(now)
+    grep -v "^ok" /tmp/suite-$tr-$fs.out
+    line=$(tail -1 /tmp/suite-$tr-$fs.out)
+    check "$tr $fs: POSIX suite ($line)" test "$rc" = 0
+    printf 'compare: %-5s %-5s %-30s %6s s\n' "$tr" "$fs" "$line" \
+        "$(elapsed "$T0" "$T1")" >>/tmp/compare
+    if [ "$tr" = kmod ]; then
+        check "$tr $fs: umount" umount $MNT
+    else
+        check "$tr $fs: uvfs umount" uvfs umount $MNT
+    fi
+    if [ "$img" != none ]; then
+        check "$tr $fs: e2fsck -fn clean right after unmount" /sbin/e2fsck -fn "$img"
+    fi
+    wait $UVFSD
+    urc=$?
+    check "$tr $fs: uvfsd exited 0" test $urc = 0
+    [ $urc = 0 ] || tail -5 /tmp/uvfsd-$tr-$fs.log
+    rm -f "$img"
+}
+run_suite kmod ext2
+run_suite kmod ext4
+check "fuse.ko loaded"                 test -c /dev/fuse
+run_suite fuse memfs
+run_suite fuse ext2
+run_suite fuse ext4
+
 check "rmmod uvfs"                     rmmod uvfs
 check "uvfs gone"                      sh -c "! grep -q '^uvfs ' /proc/modules"
 
 echo "uvfsd log:"; sed 's/^/  | /' /tmp/uvfsd.log | tail -20
-echo "$PASS passed, $FAIL failed (suite: $SUITE_LINE; chan-test: $CHAN_LINE)"
+cat /tmp/compare
+echo "$PASS passed, $FAIL failed (suite: $SUITE_LINE; chan-test: $CHAN_LINE; fuzz: $FUZZ_LINE)"
 [ "$FAIL" -eq 0 ]

@@ -7,12 +7,17 @@
 # guest.sh: insmod, mount through uvfsd --transport=kmod, smoke tests, the
 # POSIX suite, umount (synchronous DESTROY), daemon death (-ENOTCONN, no
 # hang, umount works), SIGTERM, the misbehaving daemon of chan_test.c
-# (reply validation, ENOSYS memory, killable waits, abort), rmmod.  The VM harness fails the run on any
-# Oops/WARN/BUG/hang in the guest's kernel log.
+# (reply validation, ENOSYS memory, killable waits, abort), kill -9 of a
+# daemon with 4 readers blocked in READ (uvfs-chan-test --stall), 10,000
+# malformed replies from a seed (uvfs-chan-test --fuzz; UVFS_FUZZ_SEED,
+# default 1), the POSIX suite over kmod and FUSE with memfs and ext2/ext4
+# images (e2fsck -fn right after unmount; "compare:" lines with timings),
+# rmmod.  The VM harness fails the run on any Oops/WARN/BUG/hang in the
+# guest's kernel log.
 #
 # BUILD_DIR is a CMake build of this tree (bin/uvfsd, backends/, lib/).
 # Exit status: 0 pass, 1 fail, 77 skipped (no qemu / VM kernel).
-# Environment: UVFS_VM_TIMEOUT (default 400), UVFS_VM_ARGS (extra vm-run.sh
+# Environment: UVFS_VM_TIMEOUT (default 500), UVFS_VM_ARGS (extra vm-run.sh
 # arguments, e.g. "--verbose").
 set -euo pipefail
 
@@ -54,14 +59,22 @@ ${CC:-cc} -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$TOP/include" \
     exit 1
 }
 
-args=(--timeout "${UVFS_VM_TIMEOUT:-400}"
+args=(--timeout "${UVFS_VM_TIMEOUT:-500}"
+      --module fuse
+      --append "uvfs_fuzz_seed=${UVFS_FUZZ_SEED:-1}"
       --bin "$BUILD/bin/uvfsd:/usr/bin/uvfsd"
+      --bin "$BUILD/bin/uvfs:/usr/bin/uvfs"
       --bin "$suite:/usr/bin/uvfs-posix-suite"
       --bin "$OUT/uvfs-chan-test:/usr/bin/uvfs-chan-test"
       --file "$KO:/root/uvfs.ko"
       # the guest mounts a tmpfs on /tmp, hiding a build dir's RUNPATH
       --file "$(readlink -f "$BUILD/lib/libuvfs.so.0"):/usr/lib/x86_64-linux-gnu/libuvfs.so.0"
       --script "$HERE/guest.sh")
+# glibc dlopen()s libgcc_s for pthread_cancel (libfuse's worker threads);
+# ldd does not list it
+gcc_s=$(${CC:-cc} -print-file-name=libgcc_s.so.1)
+[[ -e "$gcc_s" ]] || gcc_s=/lib/x86_64-linux-gnu/libgcc_s.so.1
+args+=(--file "$(readlink -f "$gcc_s"):/usr/lib/x86_64-linux-gnu/libgcc_s.so.1")
 for so in "$BUILD"/backends/*.so; do
     args+=(--bin "$so:/root/backends/${so##*/}")
 done
