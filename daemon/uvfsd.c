@@ -93,20 +93,13 @@ static int check_source(const char *src, char *err)
 	return 0;
 }
 
-/* Detach from the terminal after the mount succeeded. */
-static int daemonize(void)
+/* Leave the terminal's session; from now on log to syslog. */
+static void detach_session(void)
 {
-	pid_t pid = fork();
 	int fd;
 
-	if (pid < 0)
-		return -errno;
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
-		return -errno;
-	if (chdir("/") < 0)
-		return -errno;
+	if (setsid() < 0 || chdir("/") < 0)
+		uvfs_log("uvfsd: cannot detach fully: %s", strerror(errno));
 	fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {
 		dup2(fd, 0);
@@ -116,7 +109,42 @@ static int daemonize(void)
 			close(fd);
 	}
 	uvfs_log_to_syslog(1);
+}
+
+/* Detach from the terminal after the mount succeeded. */
+static int daemonize(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	detach_session();
 	return 0;
+}
+
+/*
+ * A shell starts background jobs with SIGINT ignored; we want every
+ * SIGINT/SIGTERM/SIGHUP to unmount cleanly, so take them back.
+ */
+static void take_signals(void)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+}
+
+/* The per-mountpoint lock `uvfs umount` waits on; fd or -1 with err. */
+static int take_lock(const char *mountpoint, char *err)
+{
+	int lock = uvfs_mountlock_take(mountpoint);
+
+	if (lock < 0)
+		snprintf(err, ERRLEN, "mountpoint %s: %s", mountpoint,
+			 lock == -EBUSY ? "another uvfsd serves it" :
+					  strerror(-lock));
+	return lock;
 }
 
 static int serve_fuse(struct uvfs_session *se, const struct uvfsd_options *o,
@@ -133,18 +161,10 @@ static int serve_fuse(struct uvfs_session *se, const struct uvfsd_options *o,
 			 strerror(errno));
 		return die(err);
 	}
-	/* A shell starts background jobs with SIGINT ignored; we want every
-	 * SIGINT/SIGTERM/SIGHUP to unmount cleanly, so take them back. */
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	lock = uvfs_mountlock_take(mountpoint);
-	if (lock < 0) {
-		snprintf(err, sizeof(err), "mountpoint %s: %s", mountpoint,
-			 lock == -EBUSY ? "another uvfsd serves it" :
-					  strerror(-lock));
+	take_signals();
+	lock = take_lock(mountpoint, err);
+	if (lock < 0)
 		return die(err);
-	}
 	ret = uvfs_fuse_mount(se, mountpoint, &f, err, sizeof(err));
 	if (ret) {
 		uvfs_mountlock_release(mountpoint, lock);
@@ -181,9 +201,7 @@ static int serve_kmod(struct uvfs_session *se, const struct uvfsd_options *o,
 	char err[ERRLEN], st = 1;
 	int lock, ret, pfd[2] = { -1, -1 };
 
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
+	take_signals();
 	if (!o->foreground) {
 		pid_t pid;
 
@@ -200,36 +218,21 @@ static int serve_kmod(struct uvfs_session *se, const struct uvfsd_options *o,
 		}
 		close(pfd[0]);
 	}
-	lock = uvfs_mountlock_take(mountpoint);
-	if (lock < 0) {
-		snprintf(err, sizeof(err), "mountpoint %s: %s", mountpoint,
-			 lock == -EBUSY ? "another uvfsd serves it" :
-					  strerror(-lock));
+	lock = take_lock(mountpoint, err);
+	if (lock < 0)
 		goto fail;
-	}
 	ret = uvfs_kmod_mount(se, mountpoint, &k, err, sizeof(err));
 	if (ret) {
 		uvfs_mountlock_release(mountpoint, lock);
 		goto fail;
 	}
 	if (!o->foreground) {
-		int fd;
-
+		/* Tell the waiting parent the mount is up, then detach. */
 		st = 0;
 		if (write(pfd[1], &st, 1) != 1)
-			st = 1;
+			uvfs_log("uvfsd: parent gone before the mount came up");
 		close(pfd[1]);
-		if (setsid() < 0 || chdir("/") < 0)
-			uvfs_log("uvfsd: cannot detach fully");
-		fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-			if (fd > 2)
-				close(fd);
-		}
-		uvfs_log_to_syslog(1);
+		detach_session();
 	}
 	ret = uvfs_kmod_loop(k);
 	uvfs_kmod_free(k);
