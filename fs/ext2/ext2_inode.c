@@ -437,22 +437,30 @@ void ext2_forget_multi(struct uvfs_req *req, size_t count,
 	uvfs_reply_none(req);
 }
 
+/* Answer getattr/setattr: n's attributes, or err. */
+static void reply_attr(struct uvfs_req *req, struct e2fs *e2,
+		       struct e2_node *n, int err)
+{
+	struct stat st;
+
+	if (err) {
+		uvfs_reply_err(req, err);
+		return;
+	}
+	e2_stat(e2, n, &st);
+	uvfs_reply_attr(req, &st, E2_TIMEOUT);
+}
+
 void ext2_getattr(struct uvfs_req *req, uint64_t nodeid,
 		  struct uvfs_file_info *fi)
 {
 	struct e2fs *e2 = uvfs_req_priv(req);
 	struct e2_node *n;
-	struct stat st;
 	int err;
 
 	pthread_mutex_lock(&e2->lock);
 	err = e2_node_get_id(e2, nodeid, &n);
-	if (!err) {
-		e2_stat(e2, n, &st);
-		uvfs_reply_attr(req, &st, E2_TIMEOUT);
-	} else {
-		uvfs_reply_err(req, err);
-	}
+	reply_attr(req, e2, n, err);
 	pthread_mutex_unlock(&e2->lock);
 }
 
@@ -529,7 +537,6 @@ void ext2_setattr(struct uvfs_req *req, uint64_t nodeid,
 {
 	struct e2fs *e2 = uvfs_req_priv(req);
 	struct e2_node *n;
-	struct stat st;
 	int err;
 
 	pthread_mutex_lock(&e2->lock);
@@ -538,12 +545,7 @@ void ext2_setattr(struct uvfs_req *req, uint64_t nodeid,
 		err = e2_check_writable(e2);
 	if (!err)
 		err = do_setattr(req, e2, n, attr, to_set);
-	if (!err) {
-		e2_stat(e2, n, &st);
-		uvfs_reply_attr(req, &st, E2_TIMEOUT);
-	} else {
-		uvfs_reply_err(req, err);
-	}
+	reply_attr(req, e2, n, err);
 	pthread_mutex_unlock(&e2->lock);
 }
 
