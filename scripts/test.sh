@@ -43,6 +43,9 @@ stage() { # NAME CMD...: run one stage, log to build/logs/NAME.log
 		fail=$((fail + 1))
 		failed+=("$name")
 		echo "== $name: FAILED (exit $rc; log $build/logs/$name.log)"
+		# the failing checks first (CI shows only this output), then the end
+		grep -E -m 40 '^(FAIL|not ok)|[[:space:]]FAIL[[:space:]-]|: FAIL' \
+			"$build/logs/$name.log" | sed 's/^/   !! /'
 		tail -n 40 "$build/logs/$name.log" | sed 's/^/   ! /'
 	fi
 }

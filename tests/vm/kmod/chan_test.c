@@ -430,7 +430,8 @@ static pid_t mount_served(int fd, int (*fn)(unsigned int), const char *name,
 	}
 	snprintf(opts, sizeof(opts),
 		 "fd=%d,rootmode=40755,user_id=0,group_id=0", fd);
-	if (mount(name, mnt, "uvfs", 0, opts) < 0) {
+	/* nodev: a fuzzed reply may turn a name into any device */
+	if (mount(name, mnt, "uvfs", MS_NODEV | MS_NOSUID, opts) < 0) {
 		perror("mount");
 		kill(srv, SIGKILL);
 		waitpid(srv, NULL, 0);
@@ -1072,7 +1073,8 @@ static void fuzz_traffic(unsigned int id)
 			break;
 		case 3:
 		case 4:
-			fd = open(p, O_RDONLY);
+			/* O_NONBLOCK: a fuzzed reply may make it a fifo */
+			fd = open(p, O_RDONLY | O_NONBLOCK);
 			if (fd >= 0) {
 				/* bounded: a reply may have made it huge */
 				int k = 0;
@@ -1083,7 +1085,7 @@ static void fuzz_traffic(unsigned int id)
 			}
 			break;
 		case 5:
-			fd = open(p, O_WRONLY | O_CREAT, 0644);
+			fd = open(p, O_WRONLY | O_CREAT | O_NONBLOCK, 0644);
 			if (fd >= 0) {
 				memset(b, 'w', 100);
 				if (pwrite(fd, b, 100, rndn(9000)) < 0)
@@ -1143,6 +1145,29 @@ static void fuzz_traffic(unsigned int id)
 		__atomic_add_fetch(&fz->ops, 1, __ATOMIC_RELAXED);
 	}
 	_exit(0);
+}
+
+/* Print a stuck task's state and kernel stack: why it did not stop. */
+static void show_task(pid_t pid)
+{
+	static const char *const files[] = { "stat", "wchan", "syscall",
+					     "stack" };
+	char path[64], line[512];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid,
+			 files[i]);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			printf("  %d %s: %s%s", (int)pid, files[i], line,
+			       strchr(line, '\n') ? "" : "\n");
+		fclose(f);
+	}
 }
 
 /* Wait for pid for up to ms milliseconds; its status, or -1. */
@@ -1207,6 +1232,7 @@ static int fuzz_main(uint64_t seed, unsigned long n, const char *mp)
 	for (i = 0; i < 2; i++)
 		if (wait_ms(tr[i], 10000) < 0) {
 			stuck++;
+			show_task(tr[i]);
 			kill(tr[i], SIGKILL);
 			waitpid(tr[i], NULL, 0);
 		}
