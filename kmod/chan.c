@@ -158,6 +158,25 @@ void uvfs_wait_background(struct uvfs_conn *conn)
 
 /* ---- sending ---- */
 
+/* Copy len bytes between a slot and pages (PAGE_SIZE each, in order). */
+static void uvfs_copy_pages(void *slot, struct page **pages, size_t len,
+			    bool to_slot)
+{
+	char *p = slot;
+	unsigned int i;
+
+	for (i = 0; len; i++) {
+		size_t n = min_t(size_t, len, PAGE_SIZE);
+
+		if (to_slot)
+			memcpy_from_page(p, pages[i], 0, n);
+		else
+			memcpy_to_page(pages[i], 0, p, n);
+		p += n;
+		len -= n;
+	}
+}
+
 static void uvfs_fill_slot(struct uvfs_req *req, struct uvfs_args *args,
 			   void *slot, u32 len)
 {
@@ -180,8 +199,13 @@ static void uvfs_fill_slot(struct uvfs_req *req, struct uvfs_args *args,
 	}
 	ih->umask = args->umask;
 	for (i = 0; i < args->in_numargs; i++) {
-		memcpy(p, args->in_args[i].value, args->in_args[i].size);
-		p += args->in_args[i].size;
+		unsigned int sz = args->in_args[i].size;
+
+		if (i + 1 == args->in_numargs && args->in_pages)
+			uvfs_copy_pages(p, args->in_pages, sz, true);
+		else
+			memcpy(p, args->in_args[i].value, sz);
+		p += sz;
 	}
 }
 
@@ -373,8 +397,8 @@ static int uvfs_take_reply(struct uvfs_conn *conn, struct uvfs_req *req,
 			sz = payload;
 			args->out_size = sz;
 		}
-		if (i + 1 == n && args->out_page)
-			memcpy_to_page(args->out_page, 0, p, sz);
+		if (i + 1 == n && args->out_pages)
+			uvfs_copy_pages((void *)p, args->out_pages, sz, false);
 		else if (sz)
 			memcpy(args->out_args[i].value, p, sz);
 		p += sz;

@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Regular files: open/release/flush/fsync/llseek/fallocate and the data
- * path.
+ * Regular files: open/release/flush/fsync/llseek/fallocate, read_iter and
+ * write_iter.
  *
- * First version of the data path: reads go through the page cache
- * (generic_file_read_iter + read_folio, one READ per page); write(2) is
- * write-through: write_iter sends WRITE synchronously from a bounce buffer
- * (up to max_write bytes per request) and drops the cached pages of the
- * range.  Pages dirtied through a shared writable mmap are written back
- * one page per WRITE by writepages (with the fh of any file open for
- * writing), on msync/fsync, close, truncate, or by the flusher.  There is
- * no ->writepage, so reclaim never waits for the daemon.  Readahead,
- * batched writeback and O_DIRECT come with pagecache.c.
+ * Reads go through the page cache (pagecache.c), except O_DIRECT and
+ * UVFS_OPEN_DIRECT_IO files.  write(2) is write-through: write_iter sends
+ * WRITE synchronously from a bounce buffer (up to max_write bytes per
+ * request) and drops the cached pages of the range, so the daemon has the
+ * data when write(2) returns and a short or failed WRITE is reported
+ * exactly as the backend saw it.  Pages dirtied through a shared writable
+ * mmap are written back by pagecache.c.
  */
 #include <linux/fs.h>
 #include <linux/falloc.h>
@@ -262,45 +260,6 @@ static long uvfs_file_fallocate(struct file *file, int mode, loff_t offset,
 
 /* ---- data ---- */
 
-static int uvfs_read_folio(struct file *file, struct folio *folio)
-{
-	struct inode *inode = folio->mapping->host;
-	struct uvfs_file *ff = file ? file->private_data : NULL;
-	struct page *page = &folio->page;
-	struct uvfs_read_in in = {
-		.fh = ff ? ff->fh : 0,
-		.offset = page_offset(page),
-		.size = PAGE_SIZE,
-		.flags = file ? file->f_flags : 0,
-	};
-	struct uvfs_args args = {
-		.opcode = UVFS_OP_READ,
-		.nodeid = uvfs_nodeid(inode),
-		.in_numargs = 1,
-		.in_args[0] = { sizeof(in), &in },
-		.out_numargs = 1,
-		.out_argvar = true,
-		.out_args[0] = { PAGE_SIZE, NULL },
-		.out_page = page,
-	};
-	int err;
-
-	if (is_bad_inode(inode)) {
-		err = -EIO;
-		goto out;
-	}
-	err = uvfs_send(uvfs_conn_of(inode), &args);
-	if (err)
-		goto out;
-	if (args.out_size < PAGE_SIZE)
-		zero_user_segment(page, args.out_size, PAGE_SIZE);
-	flush_dcache_page(page);
-	SetPageUptodate(page);
-out:
-	unlock_page(page);
-	return err;
-}
-
 static ssize_t uvfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct inode *inode = file_inode(iocb->ki_filp);
@@ -308,6 +267,8 @@ static ssize_t uvfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 
 	if (is_bad_inode(inode))
 		return -EIO;
+	if (uvfs_read_direct(iocb))
+		return uvfs_direct_read(iocb, to);
 	/* The size decides how much the page cache reads. */
 	err = uvfs_update_attr(inode, iocb->ki_filp, false);
 	if (err)
@@ -421,81 +382,6 @@ out_unlock:
 	return ret;
 }
 
-/* The fh of some file open for writing, for writeback; false if none. */
-static bool uvfs_pick_write_fh(struct inode *inode, u64 *fh)
-{
-	struct uvfs_inode *ui = UVFS_I(inode);
-	struct uvfs_file *ff;
-	bool found = false;
-
-	spin_lock(&inode->i_lock);
-	ff = list_first_entry_or_null(&ui->write_files, struct uvfs_file,
-				      write_entry);
-	if (ff) {
-		*fh = ff->fh;
-		found = true;
-	}
-	spin_unlock(&inode->i_lock);
-	return found;
-}
-
-static int uvfs_writepage_cb(struct page *page,
-			     struct writeback_control *wbc, void *data)
-{
-	struct inode *inode = page->mapping->host;
-	loff_t isize = i_size_read(inode), off = page_offset(page);
-	struct uvfs_write_in in = {
-		.offset = off,
-	};
-	struct uvfs_write_out out = {};
-	struct uvfs_args args = {
-		.opcode = UVFS_OP_WRITE,
-		.nodeid = uvfs_nodeid(inode),
-		.in_numargs = 2,
-		.in_args[0] = { sizeof(in), &in },
-		.out_numargs = 1,
-		.out_args[0] = { sizeof(out), &out },
-	};
-	void *addr;
-	int err;
-
-	if (off >= isize) {
-		/* Beyond EOF (truncated meanwhile): nothing to write. */
-		unlock_page(page);
-		return 0;
-	}
-	if (!uvfs_pick_write_fh(inode, &in.fh)) {
-		/* Nobody has it open for writing: cannot happen for mmap. */
-		unlock_page(page);
-		mapping_set_error(page->mapping, -EIO);
-		return 0;
-	}
-	in.size = min_t(loff_t, PAGE_SIZE, isize - off);
-	set_page_writeback(page);
-	unlock_page(page);
-
-	addr = kmap_local_page(page);
-	args.in_args[1].size = in.size;
-	args.in_args[1].value = addr;
-	err = uvfs_send(uvfs_conn_of(inode), &args);
-	kunmap_local(addr);
-	if (!err && out.size != in.size) {
-		uvfs_warn_bad_reply(UVFS_OP_WRITE, "short writeback");
-		err = -EIO;
-	}
-	if (err)
-		mapping_set_error(page->mapping, err);
-	end_page_writeback(page);
-	uvfs_invalidate_attr(inode);
-	return 0;
-}
-
-static int uvfs_writepages(struct address_space *mapping,
-			   struct writeback_control *wbc)
-{
-	return write_cache_pages(mapping, wbc, uvfs_writepage_cb, NULL);
-}
-
 static int uvfs_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct uvfs_file *ff = file->private_data;
@@ -506,12 +392,6 @@ static int uvfs_file_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EACCES;
 	return generic_file_mmap(file, vma);
 }
-
-const struct address_space_operations uvfs_aops = {
-	.read_folio = uvfs_read_folio,
-	.writepages = uvfs_writepages,
-	.dirty_folio = filemap_dirty_folio,
-};
 
 const struct file_operations uvfs_file_fops = {
 	.open = uvfs_file_open,

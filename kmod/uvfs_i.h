@@ -98,8 +98,9 @@ struct uvfs_out_arg {
  * A request as its sender describes it.  in_args are copied into the slot
  * when it is sent; out_args receive the reply.  If out_argvar, the last out
  * arg may come back shorter (READ, READDIR, READLINK, xattrs), and its
- * length is stored in out_size.  out_page, if set, receives the last out
- * arg instead of a kernel pointer (page cache reads).
+ * length is stored in out_size.  out_pages, if set, receive the last out
+ * arg instead of a kernel pointer, PAGE_SIZE bytes each (page cache reads);
+ * in_pages likewise supply the last in arg (writeback).
  */
 struct uvfs_args {
 	u32 opcode;
@@ -113,7 +114,8 @@ struct uvfs_args {
 	u32 umask;
 	struct uvfs_arg in_args[4];
 	struct uvfs_out_arg out_args[2];
-	struct page *out_page;
+	struct page **in_pages;
+	struct page **out_pages;
 	unsigned int out_size;
 };
 
@@ -269,6 +271,8 @@ extern const struct dentry_operations uvfs_dentry_ops;
 /* file.c */
 extern const struct file_operations uvfs_file_fops;
 extern const struct address_space_operations uvfs_aops;
+bool uvfs_read_direct(struct kiocb *iocb);
+ssize_t uvfs_direct_read(struct kiocb *iocb, struct iov_iter *to);
 int uvfs_open_common(struct inode *inode, struct file *file, bool isdir);
 void uvfs_file_attach(struct inode *inode, struct file *file,
 		      struct uvfs_file *ff, bool isdir);

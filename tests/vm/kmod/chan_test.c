@@ -204,9 +204,13 @@ static int serve_one(unsigned int slot)
 
 		memcpy(&r, arg, sizeof(r));
 		memset(buf, 'a', sizeof(buf));
-		/* page 0 fine; page 1 answered with more than asked */
+		/*
+		 * Page 0 alone is answered right; anything else (page 1, a
+		 * readahead window) with more than asked.
+		 */
 		put_reply(s, in.unique, 0, buf,
-			  r.offset == 0 ? r.size : r.size + 8);
+			  r.offset == 0 && r.size <= 4096 ? r.size :
+			  r.size + 8);
 		return 0;
 	}
 	case UVFS_OP_READDIR: {

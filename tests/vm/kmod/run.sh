@@ -65,6 +65,7 @@ args=(--timeout "${UVFS_VM_TIMEOUT:-500}"
       --bin "$BUILD/bin/uvfsd:/usr/bin/uvfsd"
       --bin "$BUILD/bin/uvfs:/usr/bin/uvfs"
       --bin "$suite:/usr/bin/uvfs-posix-suite"
+      --bin "/bin/dd:/usr/bin/gdd"
       --bin "$OUT/uvfs-chan-test:/usr/bin/uvfs-chan-test"
       --file "$KO:/root/uvfs.ko"
       # the guest mounts a tmpfs on /tmp, hiding a build dir's RUNPATH
