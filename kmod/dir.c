@@ -68,6 +68,8 @@ static struct dentry *uvfs_lookup(struct inode *dir, struct dentry *dentry,
 	struct dentry *res;
 	int err;
 
+	if (uvfs_is_bad(dir))
+		return ERR_PTR(-EIO);
 	err = uvfs_do_lookup(dir, &dentry->d_name, &out);
 	if (err == -ENOENT) {
 		/* Not cacheable: the daemon gave no timeout. */
@@ -101,14 +103,15 @@ static int uvfs_d_revalidate(struct dentry *dentry, unsigned int flags)
 	struct dentry *parent;
 	int ret;
 
+	/* a bad inode's dentries go, even unexpired: look up again */
+	if (inode && uvfs_is_bad(inode))
+		return 0;
 	if (!uvfs_expired(READ_ONCE(dentry->d_time)))
 		return 1;
 	if (!inode)
 		return 0;	/* stale negative entry: look up again */
 	if (flags & LOOKUP_RCU)
 		return -ECHILD;
-	if (is_bad_inode(inode))
-		return 0;
 
 	parent = dget_parent(dentry);
 	ret = uvfs_do_lookup(d_inode(parent), &dentry->d_name, &out);
@@ -117,8 +120,14 @@ static int uvfs_d_revalidate(struct dentry *dentry, unsigned int flags)
 		return 0;
 	if (ret)
 		return ret == -ENOTCONN || ret == -EINTR ? ret : 0;
-	if (out.nodeid != uvfs_nodeid(inode) ||
+	if (out.nodeid == uvfs_nodeid(inode) &&
+	    out.nodeid != UVFS_ROOT_ID &&
 	    ((inode->i_mode ^ out.attr.mode) & S_IFMT)) {
+		/* Same node, another type: the inode may be in use. */
+		uvfs_warn_bad_reply(UVFS_OP_LOOKUP, "node changed type");
+		uvfs_make_bad(inode);
+	}
+	if (out.nodeid != uvfs_nodeid(inode) || uvfs_is_bad(inode)) {
 		/* Another node now: we hold a lookup on it we won't use. */
 		uvfs_queue_forget(UVFS_FS(dentry->d_sb), out.nodeid, 1);
 		return 0;
@@ -146,6 +155,8 @@ static int uvfs_new_entry(struct inode *dir, struct dentry *dentry,
 	struct inode *inode;
 	int err;
 
+	if (uvfs_is_bad(dir))
+		return -EIO;
 	memset(&out, 0, sizeof(out));
 	args->nodeid = uvfs_nodeid(dir);
 	args->umask = current_umask();
@@ -237,6 +248,8 @@ static int uvfs_link(struct dentry *old, struct inode *dir,
 	};
 	int err;
 
+	if (uvfs_is_bad(inode))
+		return -EIO;
 	err = uvfs_new_entry(dir, dentry, &args, inode->i_mode & S_IFMT);
 	if (!err)
 		uvfs_invalidate_attr(inode);	/* nlink, ctime */
@@ -254,6 +267,8 @@ static int uvfs_remove(struct inode *dir, struct dentry *dentry, u32 opcode)
 	};
 	int err;
 
+	if (uvfs_is_bad(dir))
+		return -EIO;
 	err = uvfs_send(uvfs_conn_of(dir), &args);
 	if (err)
 		return err;
@@ -298,6 +313,8 @@ static int uvfs_rename(struct user_namespace *ns, struct inode *olddir,
 	struct inode *target = d_inode(newdentry);
 	int err;
 
+	if (uvfs_is_bad(olddir) || uvfs_is_bad(newdir))
+		return -EIO;
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		return -EINVAL;
 	if (flags && !fs->rename_flags)
@@ -356,6 +373,8 @@ static int uvfs_atomic_open(struct inode *dir, struct dentry *dentry,
 	struct inode *inode;
 	int err;
 
+	if (uvfs_is_bad(dir))
+		return -EIO;
 	if (d_in_lookup(dentry)) {
 		res = uvfs_lookup(dir, dentry, 0);
 		if (IS_ERR(res))
@@ -493,7 +512,7 @@ static int uvfs_readdir(struct file *file, struct dir_context *ctx)
 	char *buf;
 	int err = 0;
 
-	if (is_bad_inode(inode))
+	if (uvfs_is_bad(inode))
 		return -EIO;
 	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	if (!buf)
@@ -539,6 +558,8 @@ static int uvfs_dir_fsync(struct file *file, loff_t start, loff_t end,
 	};
 	int err;
 
+	if (uvfs_is_bad(inode))
+		return -EIO;
 	err = uvfs_send(uvfs_conn_of(inode), &args);
 	return err == -ENOSYS ? 0 : err;
 }

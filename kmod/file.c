@@ -40,7 +40,7 @@ int uvfs_open_common(struct inode *inode, struct file *file, bool isdir)
 	struct uvfs_file *ff;
 	int err;
 
-	if (is_bad_inode(inode))
+	if (uvfs_is_bad(inode))
 		return -EIO;
 	ff = kzalloc(sizeof(*ff), GFP_KERNEL);
 	if (!ff)
@@ -140,7 +140,7 @@ static int uvfs_file_flush(struct file *file, fl_owner_t id)
 	};
 	int err;
 
-	if (is_bad_inode(inode))
+	if (uvfs_is_bad(inode))
 		return -EIO;
 	err = filemap_write_and_wait(inode->i_mapping);
 	if (err)
@@ -166,6 +166,8 @@ static int uvfs_file_fsync(struct file *file, loff_t start, loff_t end,
 	};
 	int err;
 
+	if (uvfs_is_bad(inode))
+		return -EIO;
 	err = file_write_and_wait_range(file, start, end);
 	if (err)
 		return err;
@@ -193,6 +195,8 @@ static loff_t uvfs_file_llseek(struct file *file, loff_t offset, int whence)
 	};
 	int err;
 
+	if (uvfs_is_bad(inode))
+		return -EIO;
 	switch (whence) {
 	case SEEK_SET:
 	case SEEK_CUR:
@@ -238,6 +242,8 @@ static long uvfs_file_fallocate(struct file *file, int mode, loff_t offset,
 	};
 	int err;
 
+	if (uvfs_is_bad(inode))
+		return -EIO;
 	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE |
 		     FALLOC_FL_ZERO_RANGE))
 		return -EOPNOTSUPP;
@@ -265,7 +271,7 @@ static ssize_t uvfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	struct inode *inode = file_inode(iocb->ki_filp);
 	int err;
 
-	if (is_bad_inode(inode))
+	if (uvfs_is_bad(inode))
 		return -EIO;
 	if (uvfs_read_direct(iocb))
 		return uvfs_direct_read(iocb, to);
@@ -319,7 +325,7 @@ static ssize_t uvfs_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	void *buf = NULL;
 	loff_t pos;
 
-	if (is_bad_inode(inode))
+	if (uvfs_is_bad(inode))
 		return -EIO;
 	inode_lock(inode);
 	if (iocb->ki_flags & IOCB_APPEND) {
@@ -386,6 +392,8 @@ static int uvfs_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct uvfs_file *ff = file->private_data;
 
+	if (uvfs_is_bad(file_inode(file)))
+		return -EIO;
 	/* A shared writable mapping needs an fh to write back with. */
 	if ((vma->vm_flags & VM_SHARED) && (vma->vm_flags & VM_MAYWRITE) &&
 	    (!ff || !ff->writable))

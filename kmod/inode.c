@@ -42,6 +42,22 @@ void uvfs_invalidate_attr(struct inode *inode)
 	WRITE_ONCE(UVFS_I(inode)->attr_expires, jiffies - 1);
 }
 
+/*
+ * The node changed type (or the daemon otherwise contradicted itself):
+ * fail every further operation on inode with -EIO and let d_revalidate
+ * drop its dentries.  The inode may be in use, so i_mode and the ops stay;
+ * a non-root inode also leaves the inode hash, so the next lookup of its
+ * node id gets a fresh inode of the new type instead of this one.  Its
+ * lookup count still goes to the daemon in a FORGET when it is evicted.
+ */
+void uvfs_make_bad(struct inode *inode)
+{
+	set_bit(UVFS_I_BAD, &UVFS_I(inode)->state);
+	uvfs_invalidate_attr(inode);
+	if (uvfs_nodeid(inode) != UVFS_ROOT_ID)
+		remove_inode_hash(inode);
+}
+
 void uvfs_change_attr(struct inode *inode, const struct uvfs_attr *a,
 		      u64 attr_valid_ns)
 {
@@ -123,7 +139,9 @@ struct inode *uvfs_iget(struct super_block *sb, u64 nodeid,
 			const struct uvfs_attr *attr, u64 attr_valid_ns)
 {
 	struct inode *inode;
+	bool retried = false;
 
+retry:
 	inode = iget5_locked(sb, (unsigned long)nodeid, uvfs_inode_test,
 			     uvfs_inode_set, &nodeid);
 	if (!inode)
@@ -147,11 +165,24 @@ struct inode *uvfs_iget(struct super_block *sb, u64 nodeid,
 					   new_decode_dev(attr->rdev));
 		uvfs_change_attr(inode, attr, attr_valid_ns);
 		unlock_new_inode(inode);
-	} else if ((inode->i_mode ^ attr->mode) & S_IFMT) {
-		/* Same node id, other type: the daemon lied or reused it. */
-		uvfs_warn_bad_reply(UVFS_OP_LOOKUP, "node changed type");
+	} else if (((inode->i_mode ^ attr->mode) & S_IFMT) ||
+		   uvfs_is_bad(inode)) {
+		/*
+		 * Same node id, other type: the daemon reused it (or lied).
+		 * The old inode may be in use: mark it bad (I/O on it fails)
+		 * and take it out of the hash, then make a new one.  Not the
+		 * root, which can't be replaced: that is just a bad reply.
+		 */
+		if (nodeid == UVFS_ROOT_ID || retried) {
+			uvfs_warn_bad_reply(UVFS_OP_LOOKUP,
+					    "node changed type");
+			iput(inode);
+			return ERR_PTR(-EIO);
+		}
+		uvfs_make_bad(inode);
 		iput(inode);
-		return ERR_PTR(-EIO);
+		retried = true;
+		goto retry;
 	} else {
 		uvfs_change_attr(inode, attr, attr_valid_ns);
 	}
@@ -288,7 +319,7 @@ static int uvfs_do_getattr(struct inode *inode, struct file *file)
 	}
 	if ((inode->i_mode ^ out.attr.mode) & S_IFMT) {
 		uvfs_warn_bad_reply(UVFS_OP_GETATTR, "node changed type");
-		make_bad_inode(inode);
+		uvfs_make_bad(inode);
 		return -EIO;
 	}
 	uvfs_change_attr(inode, &out.attr, out.attr_valid_ns);
@@ -317,6 +348,8 @@ int uvfs_permission(struct user_namespace *ns, struct inode *inode, int mask)
 	struct uvfs_fs *fs = UVFS_FS(inode->i_sb);
 	int err;
 
+	if (uvfs_is_bad(inode))
+		return -EIO;
 	if (!uvfs_allowed(fs))
 		return -EACCES;
 	if (fs->default_permissions) {
@@ -359,6 +392,8 @@ int uvfs_getattr(struct user_namespace *ns, const struct path *path,
 	bool force = (flags & AT_STATX_SYNC_TYPE) == AT_STATX_FORCE_SYNC;
 	int err = 0;
 
+	if (uvfs_is_bad(inode))
+		return -EIO;
 	if (!uvfs_allowed(UVFS_FS(inode->i_sb)))
 		return -EACCES;
 	if ((flags & AT_STATX_SYNC_TYPE) != AT_STATX_DONT_SYNC)
@@ -427,6 +462,8 @@ int uvfs_setattr(struct user_namespace *ns, struct dentry *dentry,
 	};
 	int err;
 
+	if (uvfs_is_bad(inode))
+		return -EIO;
 	if (!uvfs_allowed(fs))
 		return -EACCES;
 	if (fs->default_permissions) {
@@ -460,10 +497,14 @@ int uvfs_setattr(struct user_namespace *ns, struct dentry *dentry,
 	err = uvfs_send(fs->conn, &args);
 	if (err)
 		return err;
-	if (!uvfs_attr_valid(&out.attr) ||
-	    ((inode->i_mode ^ out.attr.mode) & S_IFMT)) {
+	if (!uvfs_attr_valid(&out.attr)) {
 		uvfs_warn_bad_reply(UVFS_OP_SETATTR, "invalid attributes");
 		uvfs_invalidate_attr(inode);
+		return -EIO;
+	}
+	if ((inode->i_mode ^ out.attr.mode) & S_IFMT) {
+		uvfs_warn_bad_reply(UVFS_OP_SETATTR, "node changed type");
+		uvfs_make_bad(inode);
 		return -EIO;
 	}
 	if (ia->ia_valid & ATTR_SIZE) {
@@ -487,6 +528,8 @@ static const char *uvfs_get_link(struct dentry *dentry, struct inode *inode,
 	};
 	int err;
 
+	if (uvfs_is_bad(inode))
+		return ERR_PTR(-EIO);
 	if (!dentry)
 		return ERR_PTR(-ECHILD);
 	buf = kmalloc(UVFS_SYMLINK_MAX + 1, GFP_KERNEL);
@@ -528,6 +571,8 @@ static int uvfs_xattr_get(const struct xattr_handler *handler,
 	};
 	int err;
 
+	if (uvfs_is_bad(inode))
+		return -EIO;
 	if (namelen > UVFS_XATTR_NAME_MAX)
 		return -ERANGE;
 	size = min_t(size_t, size, UVFS_XATTR_SIZE_MAX);
@@ -563,6 +608,8 @@ static int uvfs_xattr_set(const struct xattr_handler *handler,
 	};
 	int err;
 
+	if (uvfs_is_bad(inode))
+		return -EIO;
 	if (namelen > UVFS_XATTR_NAME_MAX)
 		return -ERANGE;
 	if (size > UVFS_XATTR_SIZE_MAX)
@@ -605,6 +652,8 @@ ssize_t uvfs_listxattr(struct dentry *dentry, char *list, size_t size)
 	};
 	int err;
 
+	if (uvfs_is_bad(inode))
+		return -EIO;
 	if (!uvfs_allowed(UVFS_FS(inode->i_sb)))
 		return -EACCES;
 	size = min_t(size_t, size, UVFS_XATTR_SIZE_MAX);

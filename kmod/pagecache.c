@@ -65,7 +65,7 @@ static int uvfs_read_pages(struct file *file, struct inode *inode,
 	unsigned int i;
 	int err = -EIO;
 
-	if (!is_bad_inode(inode))
+	if (!uvfs_is_bad(inode))
 		err = uvfs_send(uvfs_conn_of(inode), &args);
 	for (i = 0; i < nr; i++) {
 		size_t start = i * PAGE_SIZE;
@@ -190,7 +190,7 @@ struct uvfs_wb_run {
 	struct page **pages;
 	unsigned int nr, max;
 	u64 fh;
-	bool nofh;	/* no file open for writing: drop the pages */
+	bool nofh;	/* no fh to write with, or a bad inode: drop pages */
 };
 
 /* The fh of some file open for writing, for writeback; false if none. */
@@ -287,7 +287,8 @@ static int uvfs_writepages(struct address_space *mapping,
 	 * written back.  Should it, the pages are dropped with an error
 	 * rather than left dirty for the flusher to retry forever.
 	 */
-	run.nofh = !uvfs_pick_write_fh(run.inode, &run.fh);
+	run.nofh = !uvfs_pick_write_fh(run.inode, &run.fh) ||
+		   uvfs_is_bad(run.inode);
 	run.max = uvfs_max_pages(run.inode);
 	run.pages = kmalloc_array(run.max, sizeof(*run.pages), GFP_NOFS);
 	if (!run.pages)

@@ -31,6 +31,7 @@ static struct inode *uvfs_alloc_inode(struct super_block *sb)
 	ui->nodeid = 0;
 	ui->nlookup = 0;
 	ui->forget = NULL;
+	ui->state = 0;
 	ui->attr_expires = jiffies - 1;
 	return &ui->vfs_inode;
 }

@@ -184,7 +184,19 @@ struct uvfs_inode {
 	unsigned long attr_expires;	/* jiffies */
 	struct list_head write_files;	/* open for write; under i_lock */
 	struct uvfs_forget_link *forget;	/* for evict; NULL for root */
+	unsigned long state;	/* UVFS_I_* bits */
 };
+
+/*
+ * state bits.  UVFS_I_BAD: the daemon said the node changed type (or
+ * otherwise contradicted what the VFS already relies on).  Unlike
+ * make_bad_inode(), which rewrites i_mode and the ops under the feet of
+ * whoever is using the inode, this only makes every operation fail with
+ * -EIO and d_revalidate drop the inode's dentries; the inode itself, its
+ * i_mode and ops stay as they are until the last reference goes (like
+ * fuse_make_bad()).
+ */
+#define UVFS_I_BAD 0
 
 struct uvfs_file {
 	u64 fh;
@@ -206,6 +218,11 @@ static inline struct uvfs_fs *UVFS_FS(struct super_block *sb)
 static inline struct uvfs_conn *uvfs_conn_of(struct inode *inode)
 {
 	return UVFS_FS(inode->i_sb)->conn;
+}
+
+static inline bool uvfs_is_bad(struct inode *inode)
+{
+	return unlikely(test_bit(UVFS_I_BAD, &UVFS_I(inode)->state));
 }
 
 static inline u64 uvfs_nodeid(struct inode *inode)
@@ -244,6 +261,7 @@ void uvfs_change_attr(struct inode *inode, const struct uvfs_attr *attr,
 		      u64 attr_valid_ns);
 int uvfs_update_attr(struct inode *inode, struct file *file, bool force);
 void uvfs_invalidate_attr(struct inode *inode);
+void uvfs_make_bad(struct inode *inode);
 void uvfs_queue_forget(struct uvfs_fs *fs, u64 nodeid, u64 nlookup);
 void uvfs_flush_forgets(struct uvfs_fs *fs);
 void uvfs_forget_work(struct work_struct *work);

@@ -23,6 +23,10 @@
  * requests with replies mutated from valid ones (chosen by SEED) until N
  * malformed replies went out; then answer properly and check the mount
  * still works and unmounts.  Prints the count of each mutation kind.
+ * Among the absurd attributes: a valid other file type for a non-root
+ * node (the node "changed type"); afterwards a file and a directory are
+ * made to change type deterministically while open (their fds fail with
+ * EIO, the names get fresh inodes of the right type).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -551,6 +555,8 @@ struct fuzz_shared {
 	unsigned long count[M_NKINDS];
 	unsigned long nmut;
 	unsigned long ops;	/* traffic operations done */
+	unsigned long nretype;	/* valid other type, non-root node */
+	volatile uint64_t retype;	/* GETATTR of this node: other type */
 };
 static struct fuzz_shared *fz;
 static uint64_t rng_state;
@@ -805,14 +811,24 @@ static int fz_valid(const char *s, char *buf, size_t *len, int *attr_off,
 	}
 }
 
-/* Mutate one of the attributes at a; returns 1 if done. */
-static void fz_bad_attr(struct uvfs_attr *a)
+/* A valid file type other than mode's. */
+static uint32_t fz_other_type(uint32_t mode)
+{
+	static const uint32_t types[] = { S_IFREG, S_IFDIR, S_IFLNK,
+					  S_IFIFO };
+	uint32_t t = types[rndn(4)];
+
+	return t == (mode & S_IFMT) ? (t == S_IFREG ? S_IFDIR : S_IFREG) : t;
+}
+
+/* Mutate one of the attributes at a (may_retype: not the root's). */
+static void fz_bad_attr(struct uvfs_attr *a, int may_retype)
 {
 	static const uint32_t bad_types[] = { 0, 0030000, 0050000, 0070000,
 					      0110000, 0130000, 0150000,
 					      0170000 };
 
-	switch (rndn(9)) {
+	switch (rndn(may_retype ? 10 : 9)) {
 	case 0:
 		a->mode = bad_types[rndn(8)] | (a->mode & 07777);
 		break;
@@ -843,6 +859,10 @@ static void fz_bad_attr(struct uvfs_attr *a)
 		a->gid = 0xffffffffu;
 		a->blksize = rndn(2) ? 0 : 0xffffffffu;
 		a->rdev = 0xffffffffu;
+		break;
+	case 9:	/* valid, but the node changed type */
+		a->mode = fz_other_type(a->mode) | (a->mode & 07777);
+		fz->nretype++;
 		break;
 	default:
 		a->nlink = 0xffffffffu;
@@ -877,6 +897,13 @@ static int fuzz_one(unsigned int slot)
 	err = fz_valid(s, buf, &len, &attr_off, &entry);
 	if (err)
 		len = 0;
+	if (!err && in.opcode == UVFS_OP_GETATTR && fz->retype &&
+	    in.nodeid == fz->retype) {
+		struct uvfs_attr *a = (struct uvfs_attr *)(buf + attr_off);
+
+		a->mode = (S_ISDIR(a->mode) ? S_IFREG : S_IFDIR) |
+			  (a->mode & 07777);
+	}
 	/* DESTROY is left alone: the umount must stay synchronous */
 	if (fz->fuzzing && in.opcode != UVFS_OP_DESTROY && rndn(3))
 		kind = 1 + (int)rndn(M_NKINDS - 1);
@@ -891,7 +918,8 @@ static int fuzz_one(unsigned int slot)
 
 	switch (kind) {
 	case M_ATTR:
-		fz_bad_attr((struct uvfs_attr *)(buf + attr_off));
+		fz_bad_attr((struct uvfs_attr *)(buf + attr_off),
+			    entry || in.nodeid != UVFS_ROOT_ID);
 		break;
 	case M_ENTRY: {
 		struct uvfs_entry_out *e = (struct uvfs_entry_out *)buf;
@@ -1191,6 +1219,76 @@ static int wait_ms(pid_t pid, int ms)
 	return -1;
 }
 
+/*
+ * A node changes type while in use (the daemon answers properly otherwise):
+ * a regular file and a directory, each open, get GETATTR replies of the
+ * other type.  The open fds fail with EIO from then on, even once the
+ * daemon answers properly again; the names get fresh inodes of the right
+ * type; the kernel log stays clean (guest.sh checks).
+ */
+static void fuzz_retype(void)
+{
+	static const char *const names[] = { "f-retype", "d-retype" };
+	char p[512], c[600], b[FZ_FILE_SIZE + 16];
+	struct stat st;
+	unsigned int i;
+	int fd, e, ok, isdir;
+	ssize_t r;
+
+	for (i = 0; i < 2; i++) {
+		isdir = i == 1;
+		fuzz_path(p, sizeof(p), names[i]);
+		snprintf(c, sizeof(c), "%s/f0", p);
+		/* a cached child under the directory */
+		CHECK(!isdir || (stat(c, &st) == 0 && S_ISREG(st.st_mode)),
+		      "retype %s: child looked up", names[i]);
+		fd = open(p, O_RDONLY | (isdir ? O_DIRECTORY : 0));
+		CHECK(fd >= 0, "retype %s: open (%s)", names[i],
+		      strerror(errno));
+		if (fd < 0)
+			continue;
+		fz->retype = fz_nodeid(UVFS_ROOT_ID, names[i]) |
+			     (uint64_t)(isdir ? FZ_T_DIR : FZ_T_REG);
+		errno = 0;
+		e = fstat(fd, &st) < 0 ? errno : 0;
+		CHECK(e == EIO, "retype %s: fstat says EIO (%s)", names[i],
+		      strerror(e));
+		fz->retype = 0;
+		/* bad for good: no more requests make it good again */
+		errno = 0;
+		e = fstat(fd, &st) < 0 ? errno : 0;
+		CHECK(e == EIO, "retype %s: fstat still EIO (%s)", names[i],
+		      strerror(e));
+		errno = 0;
+		if (isdir) {
+			e = fchmod(fd, 0700) < 0 ? errno : 0;
+			CHECK(e == EIO, "retype %s: fchmod EIO (%s)",
+			      names[i], strerror(e));
+		} else {
+			e = read(fd, b, sizeof(b)) < 0 ? errno : 0;
+			CHECK(e == EIO, "retype %s: read EIO (%s)", names[i],
+			      strerror(e));
+		}
+		close(fd);	/* flush may say EIO too */
+		/* the name: a new inode of the (unchanged) right type */
+		CHECK(stat(p, &st) == 0 &&
+		      (isdir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode)),
+		      "retype %s: stat the name afterwards", names[i]);
+		if (isdir) {
+			CHECK(stat(c, &st) == 0 && S_ISREG(st.st_mode),
+			      "retype %s: child afterwards", names[i]);
+			continue;
+		}
+		fd = open(p, O_RDONLY);
+		r = fd >= 0 ? read(fd, b, sizeof(b)) : -1;
+		ok = r == FZ_FILE_SIZE;
+		CHECK(ok, "retype %s: read afterwards (%zd bytes)", names[i],
+		      r);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
 static int fuzz_main(uint64_t seed, unsigned long n, const char *mp)
 {
 	char p[512], b[FZ_FILE_SIZE + 16];
@@ -1247,6 +1345,8 @@ static int fuzz_main(uint64_t seed, unsigned long n, const char *mp)
 	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, fz->ops);
 	for (i = 0; i < M_NKINDS; i++)
 		printf("fuzz:   %-20s %lu\n", kind_name[i], fz->count[i]);
+	printf("fuzz:   %-20s %lu\n", "(non-root retype)", fz->nretype);
+	CHECK(fz->nretype > 0, "fuzz: some non-root node changed type");
 	CHECK(fz->nmut >= n, "fuzz: %lu malformed replies sent (want %lu)",
 	      fz->nmut, n);
 	CHECK(!stuck, "fuzz: traffic stops (%d stuck)", stuck);
@@ -1279,6 +1379,7 @@ static int fuzz_main(uint64_t seed, unsigned long n, const char *mp)
 		closedir(d);
 	}
 	CHECK(ok == 1, "fuzz: readdir root afterwards");
+	fuzz_retype();
 	CHECK(umount(mnt) == 0, "fuzz: umount");
 	i = wait_ms(srv, 10000);
 	CHECK(i >= 0 && WIFEXITED(i) && WEXITSTATUS(i) == 0,
