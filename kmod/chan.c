@@ -343,6 +343,110 @@ out_put_all:
 /* ---- replies ---- */
 
 /*
+ * A sender killed while its LOOKUP, MKNOD, MKDIR, SYMLINK, LINK or CREATE
+ * was in flight never sees the reply, but the daemon counted a lookup (and
+ * CREATE opened a handle).  Such a reply is remembered here and undone by
+ * orphan_work: RELEASE the handle, then FORGET the node.  The work holds a
+ * reference on the connection while queued.
+ */
+struct uvfs_orphan {
+	struct list_head list;
+	u64 nodeid;
+	u64 fh;
+	bool release;
+};
+
+static void uvfs_undo_entry(struct uvfs_conn *conn, struct uvfs_orphan *o)
+{
+	struct uvfs_release_in rel = { .fh = o->fh };
+	struct uvfs_forget_in fin = { .count = 1 };
+	struct uvfs_forget_one one = { .nodeid = o->nodeid, .nlookup = 1 };
+	struct uvfs_args args = {
+		.opcode = UVFS_OP_RELEASE,
+		.nodeid = o->nodeid,
+		.nocreds = true,
+		.in_numargs = 1,
+		.in_args[0] = { sizeof(rel), &rel },
+	};
+
+	if (o->release)
+		uvfs_send(conn, &args);	/* before the node may go */
+	memset(&args, 0, sizeof(args));
+	args.opcode = UVFS_OP_FORGET;
+	args.noreply = true;
+	args.nocreds = true;
+	args.in_numargs = 2;
+	args.in_args[0].size = sizeof(fin);
+	args.in_args[0].value = &fin;
+	args.in_args[1].size = sizeof(one);
+	args.in_args[1].value = &one;
+	uvfs_send(conn, &args);
+}
+
+static void uvfs_orphan_work(struct work_struct *work)
+{
+	struct uvfs_conn *conn = container_of(work, struct uvfs_conn,
+					      orphan_work);
+	struct uvfs_orphan *o;
+
+	for (;;) {
+		spin_lock(&conn->orphan_lock);
+		o = list_first_entry_or_null(&conn->orphans,
+					     struct uvfs_orphan, list);
+		if (o)
+			list_del(&o->list);
+		spin_unlock(&conn->orphan_lock);
+		if (!o)
+			break;
+		if (!READ_ONCE(conn->shutdown))
+			uvfs_undo_entry(conn, o);
+		kfree(o);
+	}
+	uvfs_conn_put(conn);
+}
+
+/* Called with the queue lock held: no sleeping here. */
+static void uvfs_orphan_reply(struct uvfs_conn *conn, u32 opcode,
+			      const void *payload, size_t len)
+{
+	struct uvfs_orphan *o;
+	struct uvfs_entry_out e;
+	struct uvfs_open_out op;
+
+	switch (opcode) {
+	case UVFS_OP_LOOKUP:
+	case UVFS_OP_MKNOD:
+	case UVFS_OP_MKDIR:
+	case UVFS_OP_SYMLINK:
+	case UVFS_OP_LINK:
+	case UVFS_OP_CREATE:
+		break;
+	default:
+		return;
+	}
+	if (len < sizeof(e))
+		return;
+	memcpy(&e, payload, sizeof(e));
+	if (!e.nodeid || e.nodeid == UVFS_ROOT_ID)
+		return;		/* a negative entry; the root is never forgotten */
+	o = kzalloc(sizeof(*o), GFP_ATOMIC);
+	if (!o)
+		return;		/* the daemon keeps the node until unmount */
+	o->nodeid = e.nodeid;
+	if (opcode == UVFS_OP_CREATE && len >= sizeof(e) + sizeof(op)) {
+		memcpy(&op, (const char *)payload + sizeof(e), sizeof(op));
+		o->fh = op.fh;
+		o->release = true;
+	}
+	spin_lock(&conn->orphan_lock);
+	list_add_tail(&o->list, &conn->orphans);
+	spin_unlock(&conn->orphan_lock);
+	uvfs_conn_get(conn);	/* the work's; the caller holds one too */
+	if (!queue_work(system_unbound_wq, &conn->orphan_work))
+		uvfs_conn_put(conn);
+}
+
+/*
  * Copy the reply of req out of its slot and check it.  Called with q->lock
  * held (the sender cannot detach its buffers meanwhile).  Everything read
  * from the slot is read once, into our own memory, then checked there.
@@ -375,8 +479,11 @@ static int uvfs_take_reply(struct uvfs_conn *conn, struct uvfs_req *req,
 			set_bit(req->opcode, conn->nosys);
 		return oh.error;
 	}
-	if (!args)
-		return 0;	/* sender gone or background: drop it */
+	if (!args) {
+		/* sender gone or background: drop it, undoing an entry */
+		uvfs_orphan_reply(conn, req->opcode, p, oh.len - sizeof(oh));
+		return 0;
+	}
 
 	payload = oh.len - sizeof(oh);
 	n = args->out_numargs;
@@ -659,6 +766,9 @@ static int uvfs_dev_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	kref_init(&conn->kref);
 	mutex_init(&conn->setup_lock);
+	spin_lock_init(&conn->orphan_lock);
+	INIT_LIST_HEAD(&conn->orphans);
+	INIT_WORK(&conn->orphan_work, uvfs_orphan_work);
 	init_waitqueue_head(&conn->bg_waitq);
 	conn->connected = true;
 	file->private_data = conn;

@@ -82,6 +82,10 @@ struct uvfs_conn {
 	atomic_t nbackground;		/* background requests in flight */
 	wait_queue_head_t bg_waitq;
 	unsigned long nosys[BITS_TO_LONGS(UVFS_OP_MAX)];
+	/* entries answered to senders that were killed: undone by a work */
+	spinlock_t orphan_lock;
+	struct list_head orphans;
+	struct work_struct orphan_work;
 };
 
 struct uvfs_arg {

@@ -59,6 +59,7 @@ struct shared {
 	int statfs_calls;
 	int hung_slot;		/* slot held without reply, or -1 */
 	int late_replied;
+	int late_forgotten;	/* FORGETs of the late reply's node (6) */
 };
 static struct shared *sh;
 
@@ -239,8 +240,20 @@ static int serve_one(unsigned int slot)
 		sh->statfs_calls++;
 		put_reply(s, in.unique, -ENOSYS, NULL, 0);
 		return 0;
-	case UVFS_OP_FORGET:
+	case UVFS_OP_FORGET: {
+		struct uvfs_forget_in fi;
+		struct uvfs_forget_one one;
+		uint32_t i;
+
+		memcpy(&fi, arg, sizeof(fi));
+		for (i = 0; i < fi.count && i < 64; i++) {
+			memcpy(&one, arg + sizeof(fi) + i * sizeof(one),
+			       sizeof(one));
+			if (one.nodeid == 6)
+				sh->late_forgotten += (int)one.nlookup;
+		}
 		return 0;	/* no reply, but hand the slot back */
+	}
 	case UVFS_OP_DESTROY:
 	case UVFS_OP_RELEASE:
 	case UVFS_OP_RELEASEDIR:
@@ -1396,7 +1409,7 @@ int main(int argc, char **argv)
 {
 	char opts[128], p[512];
 	pid_t srv, waiter;
-	int fd, st, e;
+	int fd, st, e, i;
 	struct statfs sfs;
 
 	if (argc == 3 && !strcmp(argv[1], "--stall"))
@@ -1503,6 +1516,11 @@ int main(int argc, char **argv)
 	      "waiter without reply is killable");
 	CHECK(path_errno(do_stat, "file") == 0 && sh->late_replied,
 	      "late reply to a dead waiter is harmless");
+	/* its lookup was counted by the daemon: the kernel forgets it */
+	for (i = 0; i < 100 && !sh->late_forgotten; i++)
+		usleep(10000);
+	CHECK(sh->late_forgotten == 1,
+	      "the dead waiter's entry is forgotten (%d)", sh->late_forgotten);
 
 	/* Server death: a waiting request and new ones get ENOTCONN. */
 	waiter = fork();

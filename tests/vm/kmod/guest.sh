@@ -122,12 +122,25 @@ check "SIGTERM unmounted"              sh -c "! grep -q ' $MNT ' /proc/mounts"
 check "detached uvfsd mounts"          sh -c "uvfsd --transport=kmod memfs none $MNT 2>/tmp/det.err; cat /tmp/det.err; grep -q ' $MNT ' /proc/mounts"
 check "write on detached mount"        sh -c "echo y > $MNT/y && [ \"\$(cat $MNT/y)\" = y ]"
 check "umount detached mount"          umount $MNT
-check "detached uvfsd exits"           sh -c "i=0; while pgrep -f 'uvfsd --transport=kmod memfs' >/dev/null; do i=\$((i+1)); [ \$i -gt 50 ] && exit 1; sleep 0.1; done"
+# (by comm and state: an exiting process has no cmdline for pgrep -f to
+# match, yet still holds the mountpoint's lock)
+uvfsd_alive() {
+    for f in /proc/[0-9]*/stat; do
+        read -r _ c st _ <"$f" 2>/dev/null || continue
+        [ "$c" = "(uvfsd)" ] && [ "$st" != Z ] && return 0
+    done
+    return 1
+}
+wait_uvfsd_gone() {
+    i=0
+    while uvfsd_alive; do i=$((i + 1)); [ $i -gt 50 ] && return 1; sleep 0.1; done
+}
+check "detached uvfsd exits"           wait_uvfsd_gone
 
 # --- buffer path: readahead, O_DIRECT (coreutils dd as gdd) ---
 echo "--- buffer path ---"
 check "mount for the buffer path"      start_uvfsd
-check "8 MiB file"                     sh -c "dd if=/dev/urandom of=/tmp/big bs=65536 count=128 2>/dev/null && cp /tmp/big $MNT/big"
+check "8 MiB file"                     sh -c "grep -q ' $MNT uvfs.memfs ' /proc/mounts && dd if=/dev/urandom of=/tmp/big bs=65536 count=128 2>/dev/null && cp /tmp/big $MNT/big"
 check "cold read through readahead"    sh -c "echo 3 > /proc/sys/vm/drop_caches && cmp /tmp/big $MNT/big"
 check "O_DIRECT read"                  sh -c "gdd if=$MNT/big of=/tmp/big.d bs=1M iflag=direct status=none && cmp /tmp/big /tmp/big.d"
 check "O_DIRECT read, odd sizes"       sh -c "gdd if=$MNT/big bs=1000 skip=3 count=5 iflag=direct status=none >/tmp/odd && [ \$(stat -c %s /tmp/odd) = 5000 ] && gdd if=/tmp/big bs=1000 skip=3 count=5 status=none | cmp - /tmp/odd"
