@@ -544,24 +544,7 @@ static int uvfs_readdir(struct file *file, struct dir_context *ctx)
 static int uvfs_dir_fsync(struct file *file, loff_t start, loff_t end,
 			  int datasync)
 {
-	struct inode *inode = file_inode(file);
-	struct uvfs_file *ff = file->private_data;
-	struct uvfs_fsync_in in = {
-		.fh = ff ? ff->fh : 0,
-		.fsync_flags = datasync ? UVFS_FSYNC_DATASYNC : 0,
-	};
-	struct uvfs_args args = {
-		.opcode = UVFS_OP_FSYNCDIR,
-		.nodeid = uvfs_nodeid(inode),
-		.in_numargs = 1,
-		.in_args[0] = { sizeof(in), &in },
-	};
-	int err;
-
-	if (uvfs_is_bad(inode))
-		return -EIO;
-	err = uvfs_send(uvfs_conn_of(inode), &args);
-	return err == -ENOSYS ? 0 : err;
+	return uvfs_send_fsync(file, UVFS_OP_FSYNCDIR, datasync);
 }
 
 const struct inode_operations uvfs_dir_iops = {

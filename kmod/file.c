@@ -149,8 +149,8 @@ static int uvfs_file_flush(struct file *file, fl_owner_t id)
 	return err == -ENOSYS ? 0 : err;
 }
 
-static int uvfs_file_fsync(struct file *file, loff_t start, loff_t end,
-			   int datasync)
+/* FSYNC or FSYNCDIR of an open file; a backend without it: nothing to do. */
+int uvfs_send_fsync(struct file *file, u32 opcode, int datasync)
 {
 	struct inode *inode = file_inode(file);
 	struct uvfs_file *ff = file->private_data;
@@ -159,7 +159,7 @@ static int uvfs_file_fsync(struct file *file, loff_t start, loff_t end,
 		.fsync_flags = datasync ? UVFS_FSYNC_DATASYNC : 0,
 	};
 	struct uvfs_args args = {
-		.opcode = UVFS_OP_FSYNC,
+		.opcode = opcode,
 		.nodeid = uvfs_nodeid(inode),
 		.in_numargs = 1,
 		.in_args[0] = { sizeof(in), &in },
@@ -168,11 +168,21 @@ static int uvfs_file_fsync(struct file *file, loff_t start, loff_t end,
 
 	if (uvfs_is_bad(inode))
 		return -EIO;
+	err = uvfs_send(uvfs_conn_of(inode), &args);
+	return err == -ENOSYS ? 0 : err;
+}
+
+static int uvfs_file_fsync(struct file *file, loff_t start, loff_t end,
+			   int datasync)
+{
+	int err;
+
+	if (uvfs_is_bad(file_inode(file)))
+		return -EIO;
 	err = file_write_and_wait_range(file, start, end);
 	if (err)
 		return err;
-	err = uvfs_send(uvfs_conn_of(inode), &args);
-	return err == -ENOSYS ? 0 : err;
+	return uvfs_send_fsync(file, UVFS_OP_FSYNC, datasync);
 }
 
 static loff_t uvfs_file_llseek(struct file *file, loff_t offset, int whence)

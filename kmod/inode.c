@@ -554,12 +554,42 @@ static const char *uvfs_get_link(struct dentry *dentry, struct inode *inode,
 
 /* ---- xattrs: one handler for every name, like FUSE ---- */
 
+/*
+ * GETXATTR or LISTXATTR (args prepared, in is its first in arg): size 0
+ * asks for the length only; otherwise up to size bytes into buf.
+ */
+static ssize_t uvfs_xattr_read(struct inode *inode, struct uvfs_args *args,
+			       struct uvfs_getxattr_in *in, void *buf,
+			       size_t size)
+{
+	struct uvfs_getxattr_out out = {};
+	int err;
+
+	size = min_t(size_t, size, UVFS_XATTR_SIZE_MAX);
+	size = min_t(size_t, size, uvfs_max_payload(uvfs_conn_of(inode)));
+	in->size = size;
+	args->out_numargs = 1;
+	if (size) {
+		args->out_argvar = true;
+		args->out_args[0].size = size;
+		args->out_args[0].value = buf;
+	} else {
+		args->out_args[0].size = sizeof(out);
+		args->out_args[0].value = &out;
+	}
+	err = uvfs_send(uvfs_conn_of(inode), args);
+	if (err)
+		return err == -ENOSYS ? -EOPNOTSUPP : err;
+	if (!size)
+		return min_t(u32, out.size, UVFS_XATTR_SIZE_MAX);
+	return args->out_size;
+}
+
 static int uvfs_xattr_get(const struct xattr_handler *handler,
 			  struct dentry *dentry, struct inode *inode,
 			  const char *name, void *value, size_t size)
 {
 	struct uvfs_getxattr_in in = {};
-	struct uvfs_getxattr_out out = {};
 	size_t namelen = strlen(name);
 	struct uvfs_args args = {
 		.opcode = UVFS_OP_GETXATTR,
@@ -567,31 +597,13 @@ static int uvfs_xattr_get(const struct xattr_handler *handler,
 		.in_numargs = 2,
 		.in_args[0] = { sizeof(in), &in },
 		.in_args[1] = { namelen + 1, name },
-		.out_numargs = 1,
 	};
-	int err;
 
 	if (uvfs_is_bad(inode))
 		return -EIO;
 	if (namelen > UVFS_XATTR_NAME_MAX)
 		return -ERANGE;
-	size = min_t(size_t, size, UVFS_XATTR_SIZE_MAX);
-	size = min_t(size_t, size, uvfs_max_payload(uvfs_conn_of(inode)));
-	in.size = size;
-	if (size) {
-		args.out_argvar = true;
-		args.out_args[0].size = size;
-		args.out_args[0].value = value;
-	} else {
-		args.out_args[0].size = sizeof(out);
-		args.out_args[0].value = &out;
-	}
-	err = uvfs_send(uvfs_conn_of(inode), &args);
-	if (err)
-		return err == -ENOSYS ? -EOPNOTSUPP : err;
-	if (!size)
-		return min_t(u32, out.size, UVFS_XATTR_SIZE_MAX);
-	return args.out_size;
+	return uvfs_xattr_read(inode, &args, &in, value, size);
 }
 
 static int uvfs_xattr_set(const struct xattr_handler *handler,
@@ -642,42 +654,25 @@ ssize_t uvfs_listxattr(struct dentry *dentry, char *list, size_t size)
 {
 	struct inode *inode = d_inode(dentry);
 	struct uvfs_getxattr_in in = {};
-	struct uvfs_getxattr_out out = {};
 	struct uvfs_args args = {
 		.opcode = UVFS_OP_LISTXATTR,
 		.nodeid = uvfs_nodeid(inode),
 		.in_numargs = 1,
 		.in_args[0] = { sizeof(in), &in },
-		.out_numargs = 1,
 	};
-	int err;
+	ssize_t ret;
 
 	if (uvfs_is_bad(inode))
 		return -EIO;
 	if (!uvfs_allowed(UVFS_FS(inode->i_sb)))
 		return -EACCES;
-	size = min_t(size_t, size, UVFS_XATTR_SIZE_MAX);
-	size = min_t(size_t, size, uvfs_max_payload(uvfs_conn_of(inode)));
-	in.size = size;
-	if (size) {
-		args.out_argvar = true;
-		args.out_args[0].size = size;
-		args.out_args[0].value = list;
-	} else {
-		args.out_args[0].size = sizeof(out);
-		args.out_args[0].value = &out;
-	}
-	err = uvfs_send(uvfs_conn_of(inode), &args);
-	if (err)
-		return err == -ENOSYS ? -EOPNOTSUPP : err;
-	if (!size)
-		return min_t(u32, out.size, UVFS_XATTR_SIZE_MAX);
+	ret = uvfs_xattr_read(inode, &args, &in, list, size);
 	/* A list of NUL-terminated names. */
-	if (args.out_size && list[args.out_size - 1] != '\0') {
+	if (ret > 0 && size && list[ret - 1] != '\0') {
 		uvfs_warn_bad_reply(UVFS_OP_LISTXATTR, "unterminated list");
 		return -EIO;
 	}
-	return args.out_size;
+	return ret;
 }
 
 static const struct xattr_handler uvfs_xattr_handler = {

@@ -293,6 +293,7 @@ extern const struct dentry_operations uvfs_dentry_ops;
 /* file.c */
 extern const struct file_operations uvfs_file_fops;
 extern const struct address_space_operations uvfs_aops;
+int uvfs_send_fsync(struct file *file, u32 opcode, int datasync);
 bool uvfs_read_direct(struct kiocb *iocb);
 ssize_t uvfs_direct_read(struct kiocb *iocb, struct iov_iter *to);
 int uvfs_open_common(struct inode *inode, struct file *file, bool isdir);
