@@ -733,6 +733,8 @@ static long uvfs_dev_ioctl(struct file *file, unsigned int cmd,
 	case UVFS_IOC_SHUTDOWN:
 		uvfs_conn_shutdown(conn);
 		return 0;
+	case UVFS_IOC_NOTIFY:
+		return uvfs_ioc_notify(conn, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -766,6 +768,7 @@ static int uvfs_dev_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	kref_init(&conn->kref);
 	mutex_init(&conn->setup_lock);
+	init_rwsem(&conn->sb_lock);
 	spin_lock_init(&conn->orphan_lock);
 	INIT_LIST_HEAD(&conn->orphans);
 	INIT_WORK(&conn->orphan_work, uvfs_orphan_work);

@@ -124,6 +124,12 @@ static int uvfs_inode_test(struct inode *inode, void *data)
 	return UVFS_I(inode)->nodeid == *(u64 *)data;
 }
 
+/* The cached inode of nodeid, referenced, or NULL. */
+struct inode *uvfs_ilookup(struct super_block *sb, u64 nodeid)
+{
+	return ilookup5(sb, (unsigned long)nodeid, uvfs_inode_test, &nodeid);
+}
+
 static int uvfs_inode_set(struct inode *inode, void *data)
 {
 	UVFS_I(inode)->nodeid = *(u64 *)data;

@@ -411,6 +411,9 @@ static int uvfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_root = d_make_root(root);
 	if (!sb->s_root)
 		return -ENOMEM;
+	down_write(&fs->conn->sb_lock);
+	fs->conn->sb = sb;
+	up_write(&fs->conn->sb_lock);
 	return 0;
 }
 
@@ -462,6 +465,11 @@ static void uvfs_kill_sb(struct super_block *sb)
 {
 	struct uvfs_fs *fs = sb->s_fs_info;
 
+	if (fs && fs->owns_conn) {	/* no more notifications */
+		down_write(&fs->conn->sb_lock);
+		fs->conn->sb = NULL;
+		up_write(&fs->conn->sb_lock);
+	}
 	kill_anon_super(sb);
 	if (!fs)
 		return;

@@ -82,6 +82,9 @@ struct uvfs_conn {
 	atomic_t nbackground;		/* background requests in flight */
 	wait_queue_head_t bg_waitq;
 	unsigned long nosys[BITS_TO_LONGS(UVFS_OP_MAX)];
+	/* the mounted super block, for notifications; NULL if none */
+	struct rw_semaphore sb_lock;
+	struct super_block *sb;
 	/* entries answered to senders that were killed: undone by a work */
 	spinlock_t orphan_lock;
 	struct list_head orphans;
@@ -294,6 +297,8 @@ extern const struct dentry_operations uvfs_dentry_ops;
 extern const struct file_operations uvfs_file_fops;
 extern const struct address_space_operations uvfs_aops;
 int uvfs_send_fsync(struct file *file, u32 opcode, int datasync);
+struct inode *uvfs_ilookup(struct super_block *sb, u64 nodeid);
+long uvfs_ioc_notify(struct uvfs_conn *conn, const void __user *umsg);
 bool uvfs_read_direct(struct kiocb *iocb);
 ssize_t uvfs_direct_read(struct kiocb *iocb, struct iov_iter *to);
 int uvfs_open_common(struct inode *inode, struct file *file, bool isdir);

@@ -149,9 +149,40 @@ static void *kmod_outbuf(struct uvfs_req *req, size_t size)
 	return slot_addr(kr->q, kr->slot) + sizeof(struct uvfs_out_header);
 }
 
+/* A notification: gathered into one message for UVFS_IOC_NOTIFY. */
+static int kmod_notify(struct uvfs_session *se, const struct iovec *iov,
+		       int iovcnt)
+{
+	struct uvfs_kmod *k = se->tp_priv;
+	char msg[sizeof(struct uvfs_out_header) +
+		 sizeof(struct uvfs_notify_inval_entry) + UVFS_NAME_MAX + 8];
+	struct uvfs_out_header oh;
+	size_t len = 0;
+	int i;
+
+	if (!k || k->fd < 0)
+		return -ENOTCONN;
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > sizeof(msg) - len)
+			return -EINVAL;
+		memcpy(msg + len, iov[i].iov_base, iov[i].iov_len);
+		len += iov[i].iov_len;
+	}
+	if (len < sizeof(oh))
+		return -EINVAL;
+	memcpy(&oh, msg, sizeof(oh));
+	oh.unique = 0;
+	oh.len = (uint32_t)len;
+	memcpy(msg, &oh, sizeof(oh));
+	if (ioctl(k->fd, UVFS_IOC_NOTIFY, msg) < 0)
+		return -errno;
+	return 0;
+}
+
 static const struct uvfs_transport_ops kmod_ops = {
 	.name = "kmod",
 	.send_reply = kmod_send_reply,
+	.notify = kmod_notify,
 	.outbuf = kmod_outbuf,
 	.free_req = kmod_free_req,
 };

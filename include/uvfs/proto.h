@@ -28,7 +28,8 @@
  * Changelog
  * ---------
  *  1.0  2026-11  first version: vnode ops, block device ops, notifications,
- *                shared-memory channel layout.
+ *                shared-memory channel layout.  (Before any release,
+ *                UVFS_IOC_NOTIFY's argument became the message itself.)
  */
 #ifndef UVFS_PROTO_H
 #define UVFS_PROTO_H
@@ -483,6 +484,13 @@ struct uvfs_chan_setup {
  * UVFS_IOC_COMMIT: the same struct; only commits done[], never sleeps and
  * returns nready = 0.  For replies sent by a thread other than the queue's
  * serving thread.
+ *
+ * UVFS_IOC_NOTIFY: the argument points to one notification: an
+ * uvfs_out_header (len: the whole message, unique 0, error: the
+ * uvfs_notify_code) followed by its payload (uvfs_notify_inval_inode, or
+ * uvfs_notify_inval_entry + name + NUL).  Errors: EINVAL (malformed),
+ * ENOENT (node not cached: nothing to invalidate), ENOTDIR, ENOTCONN (not
+ * mounted).
  */
 #define UVFS_WAIT_MAX 64
 
@@ -498,7 +506,7 @@ struct uvfs_chan_wait {
 #define UVFS_IOC_MAGIC 0xE2
 #define UVFS_IOC_SETUP  _IOWR(UVFS_IOC_MAGIC, 1, struct uvfs_chan_setup)
 #define UVFS_IOC_WAIT   _IOWR(UVFS_IOC_MAGIC, 2, struct uvfs_chan_wait)
-#define UVFS_IOC_NOTIFY _IOW(UVFS_IOC_MAGIC, 3, __u64)
+#define UVFS_IOC_NOTIFY _IOW(UVFS_IOC_MAGIC, 3, struct uvfs_out_header)
 #define UVFS_IOC_COMMIT _IOW(UVFS_IOC_MAGIC, 4, struct uvfs_chan_wait)
 /* Wake every UVFS_IOC_WAIT with ENODEV, now and later (daemon stopping). */
 #define UVFS_IOC_SHUTDOWN _IO(UVFS_IOC_MAGIC, 5)

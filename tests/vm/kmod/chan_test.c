@@ -60,6 +60,8 @@ struct shared {
 	int hung_slot;		/* slot held without reply, or -1 */
 	int late_replied;
 	int late_forgotten;	/* FORGETs of the late reply's node (6) */
+	uint64_t cached_size;	/* "cached" (node 7): cached 60 s */
+	int cached_gone;	/* "cached" no longer exists */
 };
 static struct shared *sh;
 
@@ -150,7 +152,10 @@ static int serve_one(unsigned int slot)
 		struct uvfs_attr_out o = { 0 };
 
 		make_attr(&o.attr, in.nodeid,
-			  in.nodeid == 2 ? 0100644 : 040755, 8192);
+			  in.nodeid == 2 || in.nodeid == 7 ? 0100644 : 040755,
+			  in.nodeid == 7 ? sh->cached_size : 8192);
+		if (in.nodeid == 7)
+			o.attr_valid_ns = 60000000000ULL;
 		put_reply(s, in.unique, 0, &o, sizeof(o));
 		return 0;
 	}
@@ -189,6 +194,13 @@ static int serve_one(unsigned int slot)
 			if (ioctl(chan_fd, UVFS_IOC_COMMIT, &w) < 0)
 				_exit(3);
 			return -1;
+		} else if (!strcmp(arg, "cached") && !sh->cached_gone) {
+			memset(&e, 0, sizeof(e));
+			e.nodeid = 7;
+			e.entry_valid_ns = 60000000000ULL;
+			e.attr_valid_ns = 60000000000ULL;
+			make_attr(&e.attr, 7, 0100644, sh->cached_size);
+			put_reply(s, in.unique, 0, &e, sizeof(e));
 		} else if (!strcmp(arg, "hang")) {
 			sh->hung_slot = (int)slot;
 			return -1;
@@ -300,6 +312,85 @@ static void server(int fd)
 }
 
 /* ---- the checks ---- */
+
+/* UVFS_IOC_NOTIFY with a payload; 0 or the errno. */
+static int notify(int fd, int32_t code, uint64_t unique, const void *pay,
+		  size_t plen)
+{
+	char msg[1024];
+	struct uvfs_out_header oh = { unique, code,
+				      (uint32_t)(sizeof(oh) + plen) };
+
+	memcpy(msg, &oh, sizeof(oh));
+	memcpy(msg + sizeof(oh), pay, plen);
+	return ioctl(fd, UVFS_IOC_NOTIFY, msg) < 0 ? errno : 0;
+}
+
+static int notify_inode(int fd, uint64_t nodeid)
+{
+	struct uvfs_notify_inval_inode n = { nodeid, 0, -1 };
+
+	return notify(fd, UVFS_NOTIFY_INVAL_INODE, 0, &n, sizeof(n));
+}
+
+/* INVAL_ENTRY of name under parent, claiming namelen (and the NUL). */
+static int notify_entry(int fd, uint64_t parent, const char *name,
+			uint32_t namelen)
+{
+	char pay[sizeof(struct uvfs_notify_inval_entry) + 300];
+	struct uvfs_notify_inval_entry n = { parent, namelen, 0 };
+	size_t len = strlen(name) + 1;
+
+	memcpy(pay, &n, sizeof(n));
+	memcpy(pay + sizeof(n), name, len);
+	return notify(fd, UVFS_NOTIFY_INVAL_ENTRY, 0, pay, sizeof(n) + len);
+}
+
+static off_t size_of(const char *name)
+{
+	char p[512];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", mnt, name);
+	return stat(p, &st) < 0 ? -errno : st.st_size;
+}
+
+/* The backend changed things behind the kernel's back: notifications. */
+static void notify_checks(int fd)
+{
+	struct uvfs_notify_inval_inode ii = { 7, 0, 0 };
+
+	sh->cached_size = 100;
+	CHECK(size_of("cached") == 100, "notify: cached entry, size 100");
+	sh->cached_size = 200;
+	CHECK(size_of("cached") == 100, "notify: attributes cached 60 s");
+	CHECK(notify_inode(fd, 7) == 0, "notify: INVAL_INODE accepted");
+	CHECK(size_of("cached") == 200, "notify: new size after INVAL_INODE");
+	CHECK(notify_inode(fd, 123456) == ENOENT,
+	      "notify: INVAL_INODE of an uncached node: ENOENT");
+	sh->cached_gone = 1;
+	CHECK(size_of("cached") == 200, "notify: name cached 60 s");
+	CHECK(notify_entry(fd, UVFS_ROOT_ID, "cached", 6) == 0,
+	      "notify: INVAL_ENTRY accepted");
+	CHECK(size_of("cached") == -ENOENT, "notify: gone after INVAL_ENTRY");
+	CHECK(notify_entry(fd, UVFS_ROOT_ID, "nothing-cached", 14) == 0,
+	      "notify: INVAL_ENTRY of an uncached name: nothing to do");
+	CHECK(notify_entry(fd, 7, "x", 1) == ENOENT ||
+	      notify_entry(fd, 7, "x", 1) == ENOTDIR,
+	      "notify: INVAL_ENTRY under a file: error");
+	CHECK(notify(fd, 99, 0, &ii, sizeof(ii)) == EINVAL,
+	      "notify: unknown code: EINVAL");
+	CHECK(notify(fd, UVFS_NOTIFY_INVAL_INODE, 5, &ii, sizeof(ii)) ==
+	      EINVAL, "notify: unique != 0: EINVAL");
+	CHECK(notify(fd, UVFS_NOTIFY_INVAL_INODE, 0, &ii, 8) == EINVAL,
+	      "notify: short payload: EINVAL");
+	CHECK(notify_entry(fd, UVFS_ROOT_ID, "a/b", 3) == EINVAL,
+	      "notify: name with '/': EINVAL");
+	CHECK(notify_entry(fd, UVFS_ROOT_ID, "abc", 2) == EINVAL,
+	      "notify: namelen not the name's: EINVAL");
+	CHECK(notify_entry(fd, UVFS_ROOT_ID, "", 0) == EINVAL,
+	      "notify: empty name: EINVAL");
+}
 
 static int path_errno(int (*fn)(const char *), const char *name)
 {
@@ -1467,6 +1558,7 @@ int main(int argc, char **argv)
 		kill(srv, SIGKILL);
 		return 1;
 	}
+	notify_checks(fd);
 	/* Only the server holds the channel now: its death aborts it. */
 	close(fd);
 	munmap(area, cs.mmap_size);
