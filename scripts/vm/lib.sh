@@ -73,6 +73,23 @@ vm_ensure_deps() {
         vm_die "no /boot/vmlinuz-*-amd64 with matching /lib/modules and /usr/src/linux-headers"
 }
 
+# vm_debian_python: print the path of Debian's python3 interpreter
+# (/usr/bin/python3.X with /usr/lib/python3.X/os.py; what /usr/bin/python3
+# points to, else the newest), not whatever `python3` on $PATH is (pyenv,
+# venv).  Fails if there is none.
+vm_debian_python() {
+    local p best=""
+    p=$(readlink -f /usr/bin/python3 2>/dev/null) || p=""
+    if [[ "$p" =~ ^/usr/bin/python3\.[0-9]+$ && -x "$p" && -r /usr/lib/${p##*/}/os.py ]]; then
+        echo "$p"; return 0
+    fi
+    while read -r p; do
+        [[ -x "$p" && ! -L "$p" && -r /usr/lib/${p##*/}/os.py ]] && best=$p
+    done < <(printf '%s\n' /usr/bin/python3.[0-9]* | grep -E '/python3\.[0-9]+$' | sort -V)
+    [[ -n "$best" ]] || return 1
+    echo "$best"
+}
+
 # file_is_static PATH: true for a statically linked ELF (no PT_INTERP).
 file_is_static() {
     local out

@@ -28,6 +28,11 @@
 #                           one is given); exit with `poweroff -f`/Ctrl-D,
 #                           or Ctrl-A X to kill QEMU
 #   --gdb                   include /usr/bin/gdb (+ libs, python stdlib)
+#   --python                include Debian's python3 (/usr/bin/python3.X of
+#                           the python3 package, never a pyenv/venv one) as
+#                           /usr/bin/python3, with its stdlib (tests, IDLE,
+#                           tkinter, lib2to3, build files, __pycache__
+#                           pruned) and lib-dynload + the libraries it needs
 #   --append ARGS           extra kernel command line arguments
 #   --ignore-kmsg REGEX     kernel log lines matching REGEX (ERE) are not
 #                           treated as errors (repeatable)
@@ -49,7 +54,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
 
 INSTALL_DEPS=0 TIMEOUT="" MEM=1G SMP=2 INTERACTIVE=0 SCRIPT="" GDB=0
-APPEND="" LOG="" VERBOSE=0 KEEP=0
+APPEND="" LOG="" VERBOSE=0 KEEP=0 PYTHON=0
 BINS=() FILES=() DIRS=() MODULES=() KOS=() IGNORE=()
 
 need_arg() { [[ $# -ge 2 && -n "$2" ]] || vm_die "option $1 needs an argument"; }
@@ -67,6 +72,7 @@ while [[ $# -gt 0 ]]; do
         --script)   need_arg "$@"; SCRIPT="$2"; shift ;;
         --interactive) INTERACTIVE=1 ;;
         --gdb)      GDB=1 ;;
+        --python)   PYTHON=1 ;;
         --append)   need_arg "$@"; APPEND="$APPEND $2"; shift ;;
         --ignore-kmsg) need_arg "$@"; IGNORE+=("$2"); shift ;;
         --log)      need_arg "$@"; LOG="$2"; shift ;;
@@ -87,6 +93,9 @@ fi
 
 extra_pkgs=()
 if [[ "$GDB" == 1 ]] && ! command -v gdb >/dev/null 2>&1; then extra_pkgs+=(gdb); fi
+if [[ "$PYTHON" == 1 ]] && { [[ "$INSTALL_DEPS" == 1 ]] || ! vm_debian_python >/dev/null; }; then
+    extra_pkgs+=(python3)
+fi
 vm_ensure_deps "$INSTALL_DEPS" "${extra_pkgs[@]}"
 KVER=$(vm_pick_kver)
 KERNEL=/boot/vmlinuz-$KVER
@@ -129,9 +138,14 @@ put_file() {
 }
 # put_bin SRC [DST]: copy an executable plus the shared libraries it needs.
 put_bin() {
-    local src="$1" dst="${2:-$1}" line lib
+    local src="$1" dst="${2:-$1}"
     [[ -x "$src" ]] || vm_die "not an executable: $src"
     put_file "$src" "$dst"
+    put_libs "$src"
+}
+# put_libs FILE: copy the shared libraries (+ loader) that ldd lists for FILE.
+put_libs() {
+    local src="$1" line lib
     while read -r line; do
         lib=""
         case "$line" in
@@ -141,9 +155,39 @@ put_bin() {
         esac
         [[ -n "$lib" ]] && put_file "$lib" "$lib"
     done < <(LC_ALL=C ldd "$src" 2>/dev/null || true)
+    return 0
 }
 # put_link TARGET LINKPATH
 put_link() { mkdir -p "$R$(dirname "$2")"; ln -sfn "$1" "$R$2"; }
+# put_python: Debian's interpreter as /usr/bin/python3.X + /usr/bin/python3,
+# its stdlib minus what a test never needs, and lib-dynload (minus test
+# modules and ones that drag in big libraries: sqlite, dbm, nis/krb5,
+# curses, ssl) with the libraries its extension modules link.
+put_python() {
+    local py pyname pylib so
+    py=$(vm_debian_python) || vm_die "no Debian python3 (/usr/bin/python3.X + /usr/lib/python3.X)"
+    pyname=${py##*/}
+    pylib=/usr/lib/$pyname
+    put_bin "$py" "/usr/bin/$pyname"
+    put_link "$pyname" /usr/bin/python3
+    mkdir -p "$R$pylib"
+    tar -C "$pylib" --exclude=test --exclude=tests --exclude=idle_test \
+        --exclude=__pycache__ --exclude=idlelib --exclude=tkinter \
+        --exclude=turtledemo --exclude=lib2to3 --exclude=ensurepip \
+        --exclude=distutils --exclude=pydoc_data --exclude='config-3*' \
+        --exclude=site-packages --exclude=dist-packages \
+        --exclude='lib-dynload/_test*' --exclude='lib-dynload/_ctypes_test*' \
+        --exclude='lib-dynload/_xx*' --exclude='lib-dynload/xx*' \
+        --exclude='lib-dynload/_sqlite3*' --exclude='lib-dynload/_dbm*' \
+        --exclude='lib-dynload/_gdbm*' --exclude='lib-dynload/nis.*' \
+        --exclude='lib-dynload/_curses*' --exclude='lib-dynload/_ssl.*' \
+        --exclude='lib-dynload/_tkinter*' --exclude='lib-dynload/ossaudiodev*' \
+        -cf - . | tar -C "$R$pylib" -xf -
+    for so in "$pylib"/lib-dynload/*.so; do
+        [[ -e "$R$so" ]] && put_libs "$so"
+    done
+    return 0
+}
 
 # busybox (static) + the real e2fsprogs tools
 file_is_static /bin/busybox || vm_die "/bin/busybox is not static (install busybox-static)"
@@ -175,6 +219,8 @@ if [[ "$GDB" == 1 ]]; then
             tar -C "$R$pylib" -xf -
     fi
 fi
+
+[[ "$PYTHON" == 1 ]] && put_python
 
 cat >"$R/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh

@@ -163,6 +163,7 @@ run_seed() {
     rc=$?
     t2=$(now)
     dt=$(elapsed "$t1" "$t2")
+    echo $rc >$W/rc-$TR-$s
     if [ $rc = 0 ]; then
         PASS=$((PASS + 1))
         echo "ok   - $TR seed $s: difftest $OPS ops identical ($dt s)"
@@ -203,6 +204,14 @@ for TRANSPORT in kmod fuse; do
 "
 done
 
+# a difference seen over one transport only points at that transport
+for s in $SEEDS; do
+    k=$(cat $W/rc-kmod-$s 2>/dev/null) f=$(cat $W/rc-fuse-$s 2>/dev/null)
+    if [ -z "$k" ] || [ -z "$f" ] || { [ "$k" = 0 ] && [ "$f" = 0 ]; }; then continue; fi
+    [ "$k" != 0 ] && [ "$f" = 0 ] && echo "note: seed $s: difftest fails over kmod only (kmod-specific)"
+    [ "$k" = 0 ] && [ "$f" != 0 ] && echo "note: seed $s: difftest fails over fuse only"
+    [ "$k" != 0 ] && [ "$f" != 0 ] && echo "note: seed $s: difftest fails over both transports (backend)"
+done
 check "nothing left mounted" sh -c "! grep -q -e ' $REF ' -e ' $TGT ' -e ' $SRC ' /proc/mounts"
 cat /tmp/compare
 printf '%s' "$SUMMARY"

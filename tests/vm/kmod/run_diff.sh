@@ -21,7 +21,9 @@
 #   UVFS_VM_DIFF_SEED0  first seed (default 1)
 #   UVFS_VM_DIFF_OPS    operations per seed (default 2000)
 #   UVFS_VM_TIMEOUT     limit of the whole VM run in s (default: 300 +
-#                       SEEDS * OPS / 10, i.e. 700 for the defaults)
+#                       SEEDS * OPS / 5, i.e. 1100 for the defaults: one
+#                       2000-op run takes ~100 s on an idle 2-core host,
+#                       twice that when the host is busy)
 #   UVFS_VM_ARGS        extra vm-run.sh arguments (e.g. "--verbose")
 set -euo pipefail
 
@@ -48,10 +50,12 @@ for v in SEEDS SEED0 OPS; do
     [[ ${!v} =~ ^[0-9]+$ ]] || vm_die "UVFS_VM_DIFF_$v wants a number: ${!v}"
 done
 ((SEEDS > 0)) || vm_die "UVFS_VM_DIFF_SEEDS must be > 0"
-TIMEOUT=${UVFS_VM_TIMEOUT:-$((300 + SEEDS * OPS / 10))}
-# one difftest run may take at most this long (a livelock is reported with
-# its seed and transport before the VM is killed)
-RUN_TMO=$((TIMEOUT > 200 ? TIMEOUT - 120 : TIMEOUT))
+TIMEOUT=${UVFS_VM_TIMEOUT:-$((300 + SEEDS * OPS / 5))}
+[[ $TIMEOUT =~ ^[0-9]+$ ]] || vm_die "UVFS_VM_TIMEOUT wants whole seconds: $TIMEOUT"
+# one difftest run may take at most this long (a livelock in user space is
+# reported with its seed and transport instead of only killing the VM)
+RUN_TMO=$((120 + OPS * 3 / 10))
+((TIMEOUT == 0 || RUN_TMO < TIMEOUT - 60)) || RUN_TMO=$((TIMEOUT > 120 ? TIMEOUT - 60 : TIMEOUT))
 
 for f in "$BUILD/bin/uvfsd" "$BUILD/bin/uvfs" "$BUILD/backends/uvfs-ext2.so" \
          "$BUILD/lib/libuvfs.so.0"; do
