@@ -352,7 +352,8 @@ int uvfs_kmod_mount(struct uvfs_session *se, const char *mountpoint,
 	struct uvfs_kmod *k;
 	char opts[512];
 	const char *source;
-	unsigned long flags = 0;
+	/* like FUSE mounts: set-id bits and device nodes have no effect */
+	unsigned long flags = MS_NOSUID | MS_NODEV;
 	int ret;
 
 	*out = NULL;

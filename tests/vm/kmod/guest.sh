@@ -55,6 +55,7 @@ if ! is_mounted; then
     exit 1
 fi
 check "shown as uvfs.memfs"            grep -q " $MNT uvfs.memfs " /proc/mounts
+check "nosuid,nodev by default"        grep -q " $MNT uvfs.memfs rw,nosuid,nodev," /proc/mounts
 grep " $MNT " /proc/mounts
 
 # --- smoke ---
