@@ -70,23 +70,12 @@ vm_log "built $KO"
 args=(--timeout "${UVFS_VM_TIMEOUT:-600}"
       --module fuse --module loop --module ext4
       --append "uvfs_bench_size_mb=$SIZE_MB uvfs_bench_nfiles=$NFILES"
-      --bin "$BUILD/bin/uvfsd:/usr/bin/uvfsd"
-      --bin "$BUILD/bin/uvfs:/usr/bin/uvfs"
       --bin "$metabench:/usr/bin/uvfs-metabench"
       --bin "/bin/dd:/usr/bin/gdd"
       --file "$KO:/root/uvfs.ko"
-      # the guest mounts a tmpfs on /tmp, hiding a build dir's RUNPATH
-      --file "$(readlink -f "$BUILD/lib/libuvfs.so.0"):/usr/lib/x86_64-linux-gnu/libuvfs.so.0"
       --log "$OUT/console.log"
       --script "$HERE/vm_transports_guest.sh")
-# glibc dlopen()s libgcc_s for pthread_cancel (libfuse's worker threads);
-# ldd does not list it
-gcc_s=$(${CC:-cc} -print-file-name=libgcc_s.so.1)
-[[ -e "$gcc_s" ]] || gcc_s=/lib/x86_64-linux-gnu/libgcc_s.so.1
-args+=(--file "$(readlink -f "$gcc_s"):/usr/lib/x86_64-linux-gnu/libgcc_s.so.1")
-for so in "$BUILD"/backends/*.so; do
-    args+=(--bin "$so:/root/backends/${so##*/}")
-done
+vm_add_uvfs args "$BUILD"
 
 rc=0
 # shellcheck disable=SC2086

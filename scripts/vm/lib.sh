@@ -96,3 +96,23 @@ file_is_static() {
     out=$(LC_ALL=C ldd "$1" 2>&1) || true
     [[ "$out" == *"not a dynamic executable"* || "$out" == *"statically linked"* ]]
 }
+
+# vm_add_uvfs ARRAY BUILD: append to the array named ARRAY the vm-run.sh
+# arguments that put a CMake build's uvfsd, uvfs tool, libuvfs and backends
+# (/root/backends) into the guest.
+vm_add_uvfs() {
+    local -n _vm_args=$1
+    local build=$2 gcc_s so
+    _vm_args+=(--bin "$build/bin/uvfsd:/usr/bin/uvfsd"
+               --bin "$build/bin/uvfs:/usr/bin/uvfs"
+               # the guest mounts a tmpfs on /tmp, hiding a build dir's RUNPATH
+               --file "$(readlink -f "$build/lib/libuvfs.so.0"):/usr/lib/x86_64-linux-gnu/libuvfs.so.0")
+    # glibc dlopen()s libgcc_s for pthread_cancel (libfuse's worker
+    # threads); ldd does not list it
+    gcc_s=$(${CC:-cc} -print-file-name=libgcc_s.so.1 2>/dev/null || true)
+    [[ -e "$gcc_s" ]] || gcc_s=/lib/x86_64-linux-gnu/libgcc_s.so.1
+    _vm_args+=(--file "$(readlink -f "$gcc_s"):/usr/lib/x86_64-linux-gnu/libgcc_s.so.1")
+    for so in "$build"/backends/*.so; do
+        _vm_args+=(--bin "$so:/root/backends/${so##*/}")
+    done
+}

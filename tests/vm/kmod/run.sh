@@ -62,23 +62,12 @@ ${CC:-cc} -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$TOP/include" \
 args=(--timeout "${UVFS_VM_TIMEOUT:-500}"
       --module fuse
       --append "uvfs_fuzz_seed=${UVFS_FUZZ_SEED:-1}"
-      --bin "$BUILD/bin/uvfsd:/usr/bin/uvfsd"
-      --bin "$BUILD/bin/uvfs:/usr/bin/uvfs"
       --bin "$suite:/usr/bin/uvfs-posix-suite"
       --bin "/bin/dd:/usr/bin/gdd"
       --bin "$OUT/uvfs-chan-test:/usr/bin/uvfs-chan-test"
       --file "$KO:/root/uvfs.ko"
-      # the guest mounts a tmpfs on /tmp, hiding a build dir's RUNPATH
-      --file "$(readlink -f "$BUILD/lib/libuvfs.so.0"):/usr/lib/x86_64-linux-gnu/libuvfs.so.0"
       --script "$HERE/guest.sh")
-# glibc dlopen()s libgcc_s for pthread_cancel (libfuse's worker threads);
-# ldd does not list it
-gcc_s=$(${CC:-cc} -print-file-name=libgcc_s.so.1)
-[[ -e "$gcc_s" ]] || gcc_s=/lib/x86_64-linux-gnu/libgcc_s.so.1
-args+=(--file "$(readlink -f "$gcc_s"):/usr/lib/x86_64-linux-gnu/libgcc_s.so.1")
-for so in "$BUILD"/backends/*.so; do
-    args+=(--bin "$so:/root/backends/${so##*/}")
-done
+vm_add_uvfs args "$BUILD"
 rc=0
 # shellcheck disable=SC2086
 "$VM/vm-run.sh" "${args[@]}" ${UVFS_VM_ARGS:-} || rc=$?

@@ -77,23 +77,12 @@ args=(--timeout "$TIMEOUT"
       --module fuse --module loop --module ext4
       --ko "$KO"
       --append "uvfs_diff_seeds=$SEEDS uvfs_diff_seed0=$SEED0 uvfs_diff_ops=$OPS uvfs_diff_tmo=$RUN_TMO"
-      --bin "$BUILD/bin/uvfsd:/usr/bin/uvfsd"
-      --bin "$BUILD/bin/uvfs:/usr/bin/uvfs"
       # busybox cp cannot make sparse copies of the 128 MiB images
       --bin "$(command -v cp):/usr/local/bin/gnu-cp"
       --file "$TOP/tests/ext2/difftest.py:/root/ext2/difftest.py"
       --file "$TOP/tests/ext2/compare.py:/root/ext2/compare.py"
-      # the guest mounts a tmpfs on /tmp, hiding a build dir's RUNPATH
-      --file "$(readlink -f "$BUILD/lib/libuvfs.so.0"):/usr/lib/x86_64-linux-gnu/libuvfs.so.0"
       --script "$HERE/diff_guest.sh")
-# glibc dlopen()s libgcc_s for pthread_cancel (libfuse's worker threads);
-# ldd does not list it
-gcc_s=$(${CC:-cc} -print-file-name=libgcc_s.so.1 2>/dev/null || true)
-[[ -e "$gcc_s" ]] || gcc_s=/lib/x86_64-linux-gnu/libgcc_s.so.1
-args+=(--file "$(readlink -f "$gcc_s"):/usr/lib/x86_64-linux-gnu/libgcc_s.so.1")
-for so in "$BUILD"/backends/*.so; do
-    args+=(--bin "$so:/root/backends/${so##*/}")
-done
+vm_add_uvfs args "$BUILD"
 rc=0
 # shellcheck disable=SC2086
 "$VM/vm-run.sh" "${args[@]}" ${UVFS_VM_ARGS:-} || rc=$?
