@@ -38,6 +38,26 @@ static unsigned int uvfs_max_pages(struct inode *inode)
 				      PAGE_SIZE);
 }
 
+/* A READ of inode through file (NULL: no fh); offset and sizes to fill. */
+static void uvfs_read_args_fill(struct uvfs_args *args,
+				struct uvfs_read_in *in, struct file *file,
+				struct inode *inode)
+{
+	struct uvfs_file *ff = file ? file->private_data : NULL;
+
+	memset(in, 0, sizeof(*in));
+	in->fh = ff ? ff->fh : 0;
+	in->flags = file ? file->f_flags : 0;
+	memset(args, 0, sizeof(*args));
+	args->opcode = UVFS_OP_READ;
+	args->nodeid = uvfs_nodeid(inode);
+	args->in_numargs = 1;
+	args->in_args[0].size = sizeof(*in);
+	args->in_args[0].value = in;
+	args->out_numargs = 1;
+	args->out_argvar = true;
+}
+
 /*
  * Read nr locked pages, contiguous from pages[0], with one READ; mark them
  * uptodate on success, unlock them either way.
@@ -45,25 +65,16 @@ static unsigned int uvfs_max_pages(struct inode *inode)
 static int uvfs_read_pages(struct file *file, struct inode *inode,
 			   struct page **pages, unsigned int nr)
 {
-	struct uvfs_file *ff = file ? file->private_data : NULL;
-	struct uvfs_read_in in = {
-		.fh = ff ? ff->fh : 0,
-		.offset = page_offset(pages[0]),
-		.size = nr * PAGE_SIZE,
-		.flags = file ? file->f_flags : 0,
-	};
-	struct uvfs_args args = {
-		.opcode = UVFS_OP_READ,
-		.nodeid = uvfs_nodeid(inode),
-		.in_numargs = 1,
-		.in_args[0] = { sizeof(in), &in },
-		.out_numargs = 1,
-		.out_argvar = true,
-		.out_args[0] = { nr * PAGE_SIZE, NULL },
-		.out_pages = pages,
-	};
+	struct uvfs_read_in in;
+	struct uvfs_args args;
 	unsigned int i;
 	int err = -EIO;
+
+	uvfs_read_args_fill(&args, &in, file, inode);
+	in.offset = page_offset(pages[0]);
+	in.size = nr * PAGE_SIZE;
+	args.out_args[0].size = nr * PAGE_SIZE;
+	args.out_pages = pages;
 
 	if (!uvfs_is_bad(inode))
 		err = uvfs_send(uvfs_conn_of(inode), &args);
@@ -130,24 +141,15 @@ ssize_t uvfs_direct_read(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct file *file = iocb->ki_filp;
 	struct inode *inode = file_inode(file);
-	struct uvfs_file *ff = file->private_data;
 	size_t chunk = min_t(size_t, iov_iter_count(to),
 			     (size_t)uvfs_max_pages(inode) * PAGE_SIZE);
-	struct uvfs_read_in in = {
-		.fh = ff ? ff->fh : 0,
-		.flags = file->f_flags,
-	};
-	struct uvfs_args args = {
-		.opcode = UVFS_OP_READ,
-		.nodeid = uvfs_nodeid(inode),
-		.in_numargs = 1,
-		.in_args[0] = { sizeof(in), &in },
-		.out_numargs = 1,
-		.out_argvar = true,
-	};
+	struct uvfs_read_in in;
+	struct uvfs_args args;
 	ssize_t done = 0;
 	void *buf;
 	int err;
+
+	uvfs_read_args_fill(&args, &in, file, inode);
 
 	if (!chunk)
 		return 0;
