@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * ext2: file data.  Reads and writes map logical blocks with ext2fs_bmap2
- * and move physically contiguous runs with one io_channel call each, which
- * the unix io manager turns into one pread/pwrite on the image (it bypasses
- * its small block cache for multi-block transfers, after flushing it).
- * Partial blocks are read-modify-written through a bounce buffer.  Holes
- * that a write fills get fresh blocks that are written before they are
- * mapped, never zeroed first (see fill_hole).
+ * ext2: file data.  Reads and writes map logical blocks to physically
+ * contiguous runs and move each run with one pread/pwrite on e2->data_fd,
+ * the backend's own descriptor of the image (see ext2_i.h for why data
+ * never goes through libext2fs's io cache).  Holes that a write fills get
+ * fresh blocks that are written before they are mapped, never zeroed
+ * first (see fill_hole).
+ *
+ * Reads map their runs under e2->lock, then drop it for the I/O and hold
+ * only the node's io lock shared: reads of any files proceed in parallel
+ * with each other and with every other op.  Whatever frees a file's
+ * blocks (truncate, punch, delete) takes that lock exclusively first, so a
+ * read never sees a block after it has been given to someone else.
  */
 #include <errno.h>
 #include <linux/falloc.h>
@@ -108,17 +113,39 @@ static int mark_written(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 				   lblk, NULL, &pblk));
 }
 
-static int read_blocks(struct e2fs *e2, blk64_t pblk, size_t count, void *buf)
+/* Metadata (indirect blocks, symlink blocks): through libext2fs's cache. */
+static int meta_read(struct e2fs *e2, blk64_t pblk, void *buf)
 {
-	return e2_err(io_channel_read_blk64(e2->fs->io, pblk, (int)count,
-					    buf));
+	return e2_err(io_channel_read_blk64(e2->fs->io, pblk, 1, buf));
 }
 
-static int write_blocks(struct e2fs *e2, blk64_t pblk, size_t count,
-			const void *buf)
+/* len bytes of file data at byte pos of the image, no cache in between. */
+static int data_io(struct e2fs *e2, bool write, uint64_t pos, void *buf,
+		   size_t len)
 {
-	return e2_err(io_channel_write_blk64(e2->fs->io, pblk, (int)count,
-					     buf));
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = write ? pwrite(e2->data_fd, (char *)buf + done,
+					   len - done, (off_t)(pos + done)) :
+				    pread(e2->data_fd, (char *)buf + done,
+					  len - done, (off_t)(pos + done));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EIO;	/* the image is shorter than it says */
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+static int data_write(struct e2fs *e2, blk64_t pblk, size_t count,
+		      const void *buf)
+{
+	return data_io(e2, true, pblk * e2->bs, (void *)buf, count * e2->bs);
 }
 
 /* ------------------------------------------------------------------------
@@ -222,7 +249,7 @@ static int ind_run(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 			err = -EUCLEAN;
 			break;
 		}
-		err = read_blocks(e2, ptr, 1, buf);
+		err = meta_read(e2, ptr, buf);
 		if (err)
 			break;
 		span /= apb;	/* blocks under each pointer of buf */
@@ -289,62 +316,59 @@ static int read_inline(struct e2fs *e2, struct e2_node *n, char *buf,
 	return err;
 }
 
-/* Part of the data block pblk into buf, through a bounce buffer. */
-static int read_partial(struct e2fs *e2, blk64_t pblk, size_t boff,
-			char *buf, size_t len, char **bounce)
-{
-	int err;
+/* One piece of a read: len bytes from image byte pos, or zeros (pos 0). */
+struct read_run {
+	uint64_t pos;
+	size_t len;
+};
 
-	if (!*bounce && !(*bounce = malloc(e2->bs)))
-		return -ENOMEM;
-	err = read_blocks(e2, pblk, 1, *bounce);
-	memcpy(buf, *bounce + boff, len);
-	return err;
-}
-
-/* Read size bytes at off, all inside the file: one step per run. */
-static int read_data(struct e2fs *e2, struct e2_node *n, char *buf,
-		     size_t size, uint64_t off)
+/*
+ * Map size bytes at off, all inside the file, to at most size / bs + 2
+ * runs (each step ends at a run's end or at the end of the request).
+ */
+static int read_map(struct e2fs *e2, struct e2_node *n, size_t size,
+		    uint64_t off, struct read_run *runs, size_t *nruns)
 {
 	unsigned int bs = e2->bs;
-	char *bounce = NULL;
-	size_t done = 0;
+	size_t done = 0, k = 0;
 	int err = 0;
 
-	if (n->inode.i_flags & EXT4_INLINE_DATA_FL)
-		return read_inline(e2, n, buf, size, off);
 	while (done < size && !err) {
 		uint64_t pos = off + done;
-		blk64_t lblk = pos / bs, pblk, run;
+		blk64_t pblk, run;
 		size_t boff = pos % bs, chunk;
 		bool uninit;
 
-		err = map_run(e2, n, lblk, (size - done + boff + bs - 1) / bs,
+		err = map_run(e2, n, pos / bs, (size - done + boff + bs - 1) / bs,
 			      &pblk, &run, &uninit);
 		if (err)
 			break;
-		if (uninit)
-			pblk = 0;	/* unwritten: reads as zeros */
-		if (!pblk) {
-			chunk = run * bs - boff;
-			if (chunk > size - done)
-				chunk = size - done;
-			memset(buf + done, 0, chunk);
-		} else if (boff || size - done < bs) {
-			chunk = bs - boff < size - done ? bs - boff :
-							  size - done;
-			err = read_partial(e2, pblk, boff, buf + done, chunk,
-					   &bounce);
-		} else {
-			/* whole blocks: the tail is the next round's */
-			if (run > (size - done) / bs)
-				run = (size - done) / bs;
-			chunk = run * bs;
-			err = read_blocks(e2, pblk, run, buf + done);
-		}
+		chunk = run * bs - boff;
+		if (chunk > size - done)
+			chunk = size - done;
+		/* unwritten extents read as zeros, like holes */
+		runs[k].pos = pblk && !uninit ? pblk * bs + boff : 0;
+		runs[k].len = chunk;
+		k++;
 		done += chunk;
 	}
-	free(bounce);
+	*nruns = k;
+	return err;
+}
+
+static int read_runs(struct e2fs *e2, const struct read_run *runs,
+		     size_t nruns, char *buf)
+{
+	int err = 0;
+	size_t i;
+
+	for (i = 0; i < nruns && !err; i++) {
+		if (runs[i].pos)
+			err = data_io(e2, false, runs[i].pos, buf, runs[i].len);
+		else
+			memset(buf, 0, runs[i].len);
+		buf += runs[i].len;
+	}
 	return err;
 }
 
@@ -352,18 +376,21 @@ void ext2_read(struct uvfs_req *req, uint64_t nodeid, size_t size, off_t off,
 	       struct uvfs_file_info *fi)
 {
 	struct e2fs *e2 = uvfs_req_priv(req);
-	struct e2_node *n;
-	char *buf, *heap = NULL;
+	struct read_run *runs = NULL;
+	struct e2_node *n = NULL;
+	char *buf = NULL, *heap = NULL;
+	size_t len = 0, nruns = 0;
 	uint64_t fsize;
-	size_t len = 0;
 	int err;
 
 	pthread_mutex_lock(&e2->lock);
 	err = e2_node_get_id(e2, nodeid, &n);
 	if (!err && !LINUX_S_ISREG(n->inode.i_mode))
 		err = LINUX_S_ISDIR(n->inode.i_mode) ? -EISDIR : -EINVAL;
-	if (err || off < 0)
-		goto out;
+	if (!err && off < 0)
+		err = -EINVAL;
+	if (err)
+		goto unlock;
 	fsize = e2_size(n);
 	if ((uint64_t)off < fsize)
 		len = fsize - (uint64_t)off < size ? (size_t)(fsize - off) :
@@ -373,16 +400,35 @@ void ext2_read(struct uvfs_req *req, uint64_t nodeid, size_t size, off_t off,
 		buf = heap = malloc(len ? len : 1);
 	if (!buf) {
 		err = -ENOMEM;
-		goto out;
+		goto unlock;
 	}
-	err = read_data(e2, n, buf, len, (uint64_t)off);
-	if (!err)
-		uvfs_reply_buf(req, buf, len);
-out:
+	if (n->inode.i_flags & EXT4_INLINE_DATA_FL) {
+		err = read_inline(e2, n, buf, len, (uint64_t)off);
+		goto unlock;
+	}
+	runs = malloc((len / e2->bs + 2) * sizeof(*runs));
+	if (!runs) {
+		err = -ENOMEM;
+		goto unlock;
+	}
+	err = read_map(e2, n, len, (uint64_t)off, runs, &nruns);
+	if (err)
+		goto unlock;
+	/* never blocks: exclusive holders hold e2->lock, which we have */
+	pthread_rwlock_rdlock(&n->io);
+	pthread_mutex_unlock(&e2->lock);
+	err = read_runs(e2, runs, nruns, buf);
+	pthread_rwlock_unlock(&n->io);
+	goto reply;
+unlock:
+	pthread_mutex_unlock(&e2->lock);
+reply:
 	if (err)
 		uvfs_reply_err(req, err);
+	else
+		uvfs_reply_buf(req, buf, len);
+	free(runs);
 	free(heap);
-	pthread_mutex_unlock(&e2->lock);
 }
 
 /* ------------------------------------------------------------------------
@@ -439,7 +485,7 @@ static int fill_hole(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 		 * block */
 		err = e2_map_block(e2, n, lblk, true, &pblk, &uninit);
 		if (!err)
-			err = write_blocks(e2, pblk, 1, data);
+			err = data_write(e2, pblk, 1, data);
 		*got = !err;
 		return err;
 	}
@@ -450,7 +496,7 @@ static int fill_hole(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 	if (plen > len)
 		plen = len;
 	ext2fs_block_alloc_stats_range(fs, pblk, (blk_t)plen, +1);
-	err = write_blocks(e2, pblk, plen, data);
+	err = data_write(e2, pblk, plen, data);
 	while (!err && k < plen) {
 		err = map_new_block(e2, n, lblk + k, pblk + k);
 		if (!err)
@@ -463,35 +509,35 @@ static int fill_hole(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 	return err;
 }
 
-/* Part of one block: read-modify-write (a hole starts as zeros). */
+/*
+ * Part of one block.  Written data goes in place; an unwritten extent
+ * block or a hole gets a whole block: the data in zeros.
+ */
 static int write_partial(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 			 size_t boff, const char *data, size_t len)
 {
-	char *bounce = malloc(e2->bs);
 	blk64_t pblk, got;
+	char *bounce;
 	bool uninit;
 	int err;
 
-	if (!bounce)
-		return -ENOMEM;
 	err = e2_map_block(e2, n, lblk, false, &pblk, &uninit);
 	if (err)
-		goto out;
-	if (!pblk || uninit)
-		memset(bounce, 0, e2->bs);
-	else
-		err = read_blocks(e2, pblk, 1, bounce);
-	if (err)
-		goto out;
+		return err;
+	if (pblk && !uninit)
+		return data_io(e2, true, pblk * e2->bs + boff, (void *)data,
+			       len);
+	bounce = calloc(1, e2->bs);
+	if (!bounce)
+		return -ENOMEM;
 	memcpy(bounce + boff, data, len);
 	if (!pblk) {
 		err = fill_hole(e2, n, lblk, 1, bounce, &got);
 	} else {
-		err = write_blocks(e2, pblk, 1, bounce);
-		if (!err && uninit)
+		err = data_write(e2, pblk, 1, bounce);
+		if (!err)
 			err = mark_written(e2, n, lblk, pblk);
 	}
-out:
 	free(bounce);
 	return err;
 }
@@ -518,7 +564,7 @@ static int write_full(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 			err = fill_hole(e2, n, lblk + i, run,
 					data + i * e2->bs, &run);
 		} else {
-			err = write_blocks(e2, pblk, run, data + i * e2->bs);
+			err = data_write(e2, pblk, run, data + i * e2->bs);
 			for (k = 0; uninit && k < run && !err; k++)
 				err = mark_written(e2, n, lblk + i + k,
 						   pblk + k);
@@ -609,29 +655,30 @@ static int zero_in_block(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 {
 	blk64_t pblk;
 	bool uninit;
-	char *buf;
+	char *zeros;
 	int err;
 
 	err = e2_map_block(e2, n, lblk, false, &pblk, &uninit);
 	if (err || !pblk || uninit)
 		return err;
-	buf = malloc(e2->bs);
-	if (!buf)
+	zeros = calloc(1, len);
+	if (!zeros)
 		return -ENOMEM;
-	err = read_blocks(e2, pblk, 1, buf);
-	if (!err) {
-		memset(buf + boff, 0, len);
-		err = write_blocks(e2, pblk, 1, buf);
-	}
-	free(buf);
+	err = data_io(e2, true, pblk * e2->bs + boff, zeros, len);
+	free(zeros);
 	return err;
 }
 
+/* Blocks leave the file: wait for reads in flight (see ext2_read). */
 static int punch_blocks(struct e2fs *e2, struct e2_node *n, blk64_t start,
 			blk64_t end)
 {
-	return e2_err(ext2fs_punch(e2->fs, n->ino, e2_small(n), NULL, start,
-				   end));
+	errcode_t rc;
+
+	pthread_rwlock_wrlock(&n->io);
+	rc = ext2fs_punch(e2->fs, n->ino, e2_small(n), NULL, start, end);
+	pthread_rwlock_unlock(&n->io);
+	return e2_err(rc);
 }
 
 int e2_free_blocks(struct e2fs *e2, struct e2_node *n)
@@ -832,7 +879,7 @@ int e2_read_link(struct e2fs *e2, struct e2_node *n, char *buf, size_t max)
 		blk = malloc(e2->bs);
 		if (!blk)
 			return -ENOMEM;
-		err = read_blocks(e2, pblk, 1, blk);
+		err = meta_read(e2, pblk, blk);
 		memcpy(buf, blk, size);
 		free(blk);
 	}

@@ -5,8 +5,16 @@
  * Conventions shared by every file of the backend:
  *  - Functions return 0 or a negative errno; libext2fs error codes are
  *    converted once, by e2_err(), where a libext2fs call returns.
- *  - One mutex (e2->lock) serialises every op: libext2fs is not
- *    thread-safe.  Functions named e2_* expect the lock held.
+ *  - One mutex (e2->lock) serialises every use of libext2fs, which is
+ *    not thread-safe.  Functions named e2_* expect the lock held.  The one
+ *    thing done without it is reading file data (ext2_read): the blocks
+ *    are mapped under the lock, and the node's io lock, held shared during
+ *    the pread()s, keeps them from being freed (see ext2_file.c).
+ *  - File data moves through e2->data_fd, our own descriptor of the image,
+ *    never through libext2fs's io cache, which is not safe to use without
+ *    e2->lock.  The io channel is write-through, so the cache never holds a
+ *    dirty block: a metadata block that is freed and reused for data can
+ *    not be written back over that data later.
  *  - struct e2_node caches an inode for as long as the kernel holds a
  *    reference (lookup count or open handle).  The cached copy is written
  *    through to libext2fs (ext2fs_write_inode_full) whenever it changes, so
@@ -49,6 +57,9 @@ struct e2_node {
 	 * change is not on stable storage while this exceeds e2fs.flushes */
 	uint64_t dirty_at;
 	struct ext2_inode_large inode;	/* == the on-disk inode */
+	/* shared: reads in flight without e2->lock; exclusive (with
+	 * e2->lock held): freeing blocks, freeing the node */
+	pthread_rwlock_t io;
 	struct e2_dcache *dc;	/* directories only, may be NULL */
 	struct e2_node *hnext;	/* hash chain */
 };
@@ -56,6 +67,7 @@ struct e2_node {
 struct e2fs {
 	pthread_mutex_t lock;
 	ext2_filsys fs;
+	int data_fd;		/* the image, for file data (see above) */
 	bool ro;
 	bool was_valid;		/* s_state had EXT2_VALID_FS at mount */
 	unsigned int bs;	/* block size */

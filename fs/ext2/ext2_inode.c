@@ -117,10 +117,12 @@ int e2_node_get(struct e2fs *e2, ext2_ino_t ino, struct e2_node **out)
 	if (!n)
 		return -ENOMEM;
 	n->ino = ino;
+	pthread_rwlock_init(&n->io, NULL);
 	err = inode_read(e2, ino, &n->inode);
 	if (!err)
 		err = inode_sane(e2, &n->inode);
 	if (err) {
+		pthread_rwlock_destroy(&n->io);
 		free(n);
 		return err;
 	}
@@ -147,6 +149,7 @@ struct e2_node *e2_node_new(struct e2fs *e2, ext2_ino_t ino)
 	if (!n)
 		return NULL;
 	n->ino = ino;
+	pthread_rwlock_init(&n->io, NULL);
 	node_hash(e2, n);
 	return n;
 }
@@ -224,6 +227,10 @@ static int inode_free(struct e2fs *e2, struct e2_node *n)
 
 static void node_free(struct e2fs *e2, struct e2_node *n)
 {
+	/* reads in flight end first (new ones need e2->lock, ours) */
+	pthread_rwlock_wrlock(&n->io);
+	pthread_rwlock_unlock(&n->io);
+	pthread_rwlock_destroy(&n->io);
 	node_unhash(e2, n);
 	e2_dcache_free(n);
 	free(n);

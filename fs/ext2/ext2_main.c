@@ -309,6 +309,7 @@ static int ext2_mount(const struct uvfs_mount_args *args, void **priv)
 	if (!e2)
 		return -ENOMEM;
 	e2->ro = args->readonly;
+	e2->data_fd = -1;
 	e2->nbuckets = 1024;
 	e2->nodes = calloc(e2->nbuckets, sizeof(*e2->nodes));
 	if (!e2->nodes) {
@@ -326,6 +327,16 @@ static int ext2_mount(const struct uvfs_mount_args *args, void **priv)
 		goto err_free;
 	}
 	e2->bs = e2->fs->blocksize;
+	/* file data bypasses the io cache, which must then never hold a
+	 * dirty block (see ext2_i.h) */
+	e2->fs->io->flags |= CHANNEL_FLAGS_WRITETHROUGH;
+	e2->data_fd = open(args->source, (e2->ro ? O_RDONLY : O_RDWR) |
+			   O_CLOEXEC);
+	if (e2->data_fd < 0) {
+		err = -errno;
+		MOUNT_ERR(args, "ext2: %s: %s", args->source, strerror(-err));
+		goto err_close;
+	}
 	/* Backup superblocks are e2fsck's business, as in the kernel. */
 	e2->fs->flags |= EXT2_FLAG_MASTER_SB_ONLY;
 	if (!e2->ro) {
@@ -352,6 +363,8 @@ static int ext2_mount(const struct uvfs_mount_args *args, void **priv)
 err_close:
 	e2_node_free_all(e2);
 	ext2fs_close_free(&e2->fs);
+	if (e2->data_fd >= 0)
+		close(e2->data_fd);
 err_free:
 	pthread_mutex_destroy(&e2->lock);
 	free(e2->nodes);
@@ -377,6 +390,7 @@ static void ext2_unmount(void *priv)
 	if (err)
 		uvfs_log("ext2: writing the filesystem failed: %s",
 			 error_message(err));
+	close(e2->data_fd);
 	pthread_mutex_unlock(&e2->lock);
 	pthread_mutex_destroy(&e2->lock);
 	free(e2->nodes);
