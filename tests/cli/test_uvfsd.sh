@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # uvfsd's command line over FUSE: every user error gets one clear line on
-# stderr and a nonzero exit; the daemon detaches, and exits cleanly on
-# SIGINT, SIGTERM and unmount.
+# stderr and a nonzero exit (also for a source the user may not read, run
+# as uid 65534); the daemon detaches, and exits cleanly on SIGINT, SIGTERM
+# and unmount; -d traces, -s serves with one thread, -o ro refuses writes,
+# -o fsname=,subtype= show in /proc/mounts.
 # Usage: tests/cli/test_uvfsd.sh BUILD
 set -uo pipefail
 build=$(cd "${1:?usage: $0 BUILD}" && pwd)
@@ -33,6 +35,8 @@ expect_error() {
 	lines=$(wc -l <"$tmp/err")
 	if ((rc == 0)); then
 		bad "$name" "exit 0"
+		# it may have mounted and detached: keep the next checks clean
+		mounted && fusermount3 -u -z "$mnt" 2>/dev/null
 	elif ((rc >= 128)); then
 		bad "$name" "killed by signal $((rc - 128))"
 	elif [[ $lines -ne 1 ]]; then
@@ -58,6 +62,24 @@ wait_gone() { # pid: wait up to 10 s for exit
 	return 1
 }
 
+wait_mounted() { # up to 5 s
+	local i
+	for ((i = 0; i < 50; i++)); do
+		mounted && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop_fg PID: unmount a foreground daemon; its exit status is ours
+stop_fg() {
+	fusermount3 -u "$mnt" 2>/dev/null || fusermount3 -u -z "$mnt" 2>/dev/null
+	wait "$1"
+}
+
+# as_nobody CMD...: uid/gid 65534, no supplementary groups
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+
 touch "$tmp/file"
 expect_error "unknown backend" "unknown backend 'nosuch'" \
 	"$uvfsd" nosuch none "$mnt"
@@ -82,6 +104,28 @@ expect_error "unknown backend option" "memfs.*frobnicate" \
 	"$uvfsd" -o frobnicate memfs none "$mnt"
 expect_error "no /dev/fuse" "/dev/fuse" \
 	unshare -m bash -c "mount -t tmpfs none /dev && exec $uvfsd --transport=fuse memfs none $mnt"
+
+# an ext2 image with one file, and a copy only root may read; uid 65534
+# reaches the source check (which comes before the mountpoint and mount)
+mkdir "$tmp/srcdir"
+echo "image data" >"$tmp/srcdir/hello"
+mke2fs -q -F -t ext2 -d "$tmp/srcdir" "$tmp/e.img" 8M >/dev/null
+cp "$tmp/e.img" "$tmp/noread.img"
+chmod 000 "$tmp/noread.img"
+chmod 711 "$tmp"
+expect_error "unreadable source (mode 000, uid 65534)" \
+	"^uvfsd: cannot read source $tmp/noread.img: Permission denied\$" \
+	as_nobody "$uvfsd" --transport=fuse ext2 "$tmp/noread.img" "$mnt"
+# the control: the same user reads a readable copy, so the mode did it
+chmod 644 "$tmp/e.img"
+if as_nobody "$uvfsd" --transport=direct -o ro ext2 "$tmp/e.img" \
+	>"$tmp/out" 2>"$tmp/err" && grep -q " /hello\$" "$tmp/out"; then
+	ok "readable source, uid 65534 (--transport=direct)"
+else
+	bad "readable source, uid 65534" "$(head -c 300 "$tmp/err")"
+fi
+expect_error "source is a directory (ext2)" "^uvfsd: ext2: $tmp/srcdir: " \
+	"$uvfsd" --transport=fuse ext2 "$tmp/srcdir" "$mnt"
 
 # mountpoint in use: mount once, then again on the same place
 if "$uvfsd" memfs none "$mnt" 2>"$tmp/err" && mounted; then
@@ -120,6 +164,61 @@ for sig in TERM INT; do
 	if ((rc == 0)) && ! mounted; then ok "SIG$sig: clean exit, unmounted"
 	else bad "SIG$sig" "exit $rc, mounted=$(mounted && echo yes || echo no)"; fi
 done
+
+# -d: a stat of a missing name is traced as a LOOKUP request and its
+# ENOENT reply, matched by the request's unique id
+"$uvfsd" -f -d --transport=fuse memfs none "$mnt" 2>"$tmp/trace" &
+pid=$!
+if wait_mounted; then
+	stat "$mnt/no-such-name" >/dev/null 2>&1
+	u=$(sed -n 's/^uvfs: >\([0-9]*\) LOOKUP node=1 .*name="no-such-name"$/\1/p' \
+		"$tmp/trace" | head -1)
+	if [[ -n $u ]] && grep -q "^uvfs: <$u LOOKUP error=-2 (No such file" \
+		"$tmp/trace"; then ok "-d traces LOOKUP >$u and its ENOENT reply"
+	else bad "-d trace" "no LOOKUP of no-such-name in $(wc -l <"$tmp/trace") lines: $(tail -n 2 "$tmp/trace")"; fi
+else
+	bad "-d trace" "no mount: $(head -c 300 "$tmp/trace")"
+fi
+stop_fg "$pid"
+
+# -o fsname=,subtype=: the source and type columns of /proc/mounts
+"$uvfsd" -f --transport=fuse -o fsname=XYZ,subtype=abc memfs none "$mnt" \
+	2>"$tmp/err" &
+pid=$!
+wait_mounted
+got=$(awk -v m="$mnt" '$2 == m { print $1, $3 }' /proc/self/mounts)
+if [[ $got == "XYZ fuse.abc" ]]; then ok "-o fsname=XYZ,subtype=abc: $got"
+else bad "-o fsname=XYZ,subtype=abc" "/proc/mounts has '$got'"; fi
+stop_fg "$pid"
+
+# -o ro: reads work, every write fails with EROFS
+"$uvfsd" -f --transport=fuse -o ro ext2 "$tmp/e.img" "$mnt" 2>"$tmp/err" &
+pid=$!
+wait_mounted
+if [[ $(cat "$mnt/hello" 2>&1) == "image data" ]]; then ok "-o ro: read works"
+else bad "-o ro: read" "$(cat "$mnt/hello" 2>&1 | head -c 200)"; fi
+for w in "touch $mnt/new" "echo x >$mnt/hello" "mkdir $mnt/d"; do
+	if ! bash -c "$w" 2>"$tmp/werr" && grep -q "Read-only file system" "$tmp/werr"
+	then ok "-o ro: $w: EROFS"
+	else bad "-o ro: $w" "not refused with EROFS: $(head -c 200 "$tmp/werr")"; fi
+done
+stop_fg "$pid"
+
+# -s: one thread serves (the multi-threaded loop always has a worker
+# besides the main thread); create, read back, clean unmount
+"$uvfsd" -f -s --transport=fuse memfs none "$mnt" 2>"$tmp/err" &
+pid=$!
+wait_mounted
+echo "single" >"$mnt/f" 2>/dev/null
+got=$(cat "$mnt/f" 2>&1)
+threads=$(awk '/^Threads:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+stop_fg "$pid"
+rc=$?
+if [[ $got == single && $threads == 1 ]] && ((rc == 0)) && ! mounted; then
+	ok "-s: one thread, file written and read, clean unmount"
+else
+	bad "-s" "read '$got', threads ${threads:-?}, exit $rc, $(head -c 200 "$tmp/err")"
+fi
 
 "$uvfsd" --help >"$tmp/out" 2>&1 && grep -q "usage: uvfsd" "$tmp/out" &&
 	ok "--help" || bad "--help" "$(head -2 "$tmp/out")"

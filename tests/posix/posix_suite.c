@@ -1,7 +1,8 @@
 /*
  * uvfs POSIX behaviour suite - runner and shared helpers.
  *
- * Usage: uvfs-posix-suite [-v] [-l] [-x OTHER_FS_DIR] [-t FILTER] DIR
+ * Usage: uvfs-posix-suite [-v] [-l] [-x OTHER_FS_DIR] [-t FILTER]
+ *                         [-F all|punch|none] DIR
  */
 #include "suite.h"
 
@@ -18,6 +19,7 @@
 
 int g_verbose;
 const char *g_other_dir;
+enum falloc_support g_falloc = FALLOC_ALL;
 char g_workdir[4096];
 char g_testdir[4096];
 
@@ -392,9 +394,24 @@ static const struct testcase *const all_tables[] = {
 static __attribute__((noreturn)) void usage_error(const char *msg)
 {
     fprintf(stderr,
-            "%s: %s (usage: %s [-v] [-l] [-x OTHER_FS_DIR] [-t FILTER] DIR)\n",
+            "%s: %s (usage: %s [-v] [-l] [-x OTHER_FS_DIR] [-t FILTER] "
+            "[-F all|punch|none] DIR)\n",
             g_progname, msg, g_progname);
     exit(2);
+}
+
+/* -F: declares what fallocate(2) the filesystem lacks; 0 or -1. */
+static int parse_falloc(const char *arg)
+{
+    if (!strcmp(arg, "all"))
+        g_falloc = FALLOC_ALL;
+    else if (!strcmp(arg, "punch"))
+        g_falloc = FALLOC_PUNCH;
+    else if (!strcmp(arg, "none"))
+        g_falloc = FALLOC_NONE;
+    else
+        return -1;
+    return 0;
 }
 
 /* FILTER is a comma separated list of substrings; empty matches all. */
@@ -524,7 +541,7 @@ int main(int argc, char **argv)
         g_progname = b ? b + 1 : argv[0];
     }
     opterr = 0;
-    while ((opt = getopt(argc, argv, ":vlx:t:h")) != -1) {
+    while ((opt = getopt(argc, argv, ":vlx:t:F:h")) != -1) {
         switch (opt) {
         case 'v':
             g_verbose = 1;
@@ -538,12 +555,20 @@ int main(int argc, char **argv)
         case 't':
             filter = optarg;
             break;
+        case 'F':
+            if (parse_falloc(optarg) < 0)
+                usage_error("-F takes all, punch or none");
+            break;
         case 'h':
-            printf("usage: %s [-v] [-l] [-x OTHER_FS_DIR] [-t FILTER] DIR\n"
+            printf("usage: %s [-v] [-l] [-x OTHER_FS_DIR] [-t FILTER] "
+                   "[-F all|punch|none] DIR\n"
                    "  -v  verbose   -l  list test names and exit\n"
                    "  -x  directory on another filesystem (for EXDEV)\n"
                    "  -t  run only tests whose name contains one of the\n"
-                   "      comma separated substrings in FILTER\n",
+                   "      comma separated substrings in FILTER\n"
+                   "  -F  fallocate(2) support of the filesystem: all\n"
+                   "      (default), punch (only PUNCH_HOLE) or none;\n"
+                   "      the other modes must fail with EOPNOTSUPP\n",
                    g_progname);
             return 0;
         case ':': {
@@ -625,6 +650,10 @@ int main(int argc, char **argv)
     }
     if (g_verbose)
         printf("# work directory: %s\n", g_workdir);
+    if (g_falloc != FALLOC_ALL)
+        printf("# fallocate: declared %s; other modes must fail with "
+               "EOPNOTSUPP\n",
+               g_falloc == FALLOC_PUNCH ? "punch only" : "unsupported");
 
     for (size_t t = 0; t < sizeof(all_tables) / sizeof(all_tables[0]); t++) {
         for (const struct testcase *tc = all_tables[t]; tc->name; tc++) {

@@ -47,6 +47,16 @@ extern const char *g_other_dir;   /* -x argument, or NULL */
 extern char g_workdir[];          /* absolute path of the suite work dir */
 extern char g_testdir[];          /* absolute path of the current test dir */
 
+/* The fallocate(2) modes the filesystem under test supports (-F). The
+ * default is FALLOC_ALL; anything less must be declared on the command
+ * line, so that a missing fallocate never passes unnoticed. */
+enum falloc_support {
+    FALLOC_ALL,   /* preallocation and PUNCH_HOLE|KEEP_SIZE must work */
+    FALLOC_PUNCH, /* only PUNCH_HOLE|KEEP_SIZE; the rest EOPNOTSUPP */
+    FALLOC_NONE,  /* every mode fails with EOPNOTSUPP */
+};
+extern enum falloc_support g_falloc;
+
 /* The unprivileged identity used by permission tests. */
 #define NOBODY_UID ((uid_t)65534)
 #define NOBODY_GID ((gid_t)65534)

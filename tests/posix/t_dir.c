@@ -5,6 +5,7 @@
 #include "suite.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -887,6 +888,79 @@ TEST(long_nested_path)
     EQ(count_entries("."), 0);
 }
 
+/*
+ * A relative path of exactly PATH_MAX - 1 bytes, the longest the kernel
+ * takes: 15 directories of 255 bytes, each with its '/', then a 255-byte
+ * file name. The directories are made one level at a time with *at()
+ * calls; everything else goes through the full path.
+ */
+TEST(path_max_4095)
+{
+    enum { NDIRS = 15, COMP = 255 };
+    char path[PATH_MAX + 1], other[PATH_MAX + 1], toolong[PATH_MAX + 2];
+    struct stat st, st2;
+    size_t len = 0;
+    int dfd, fd;
+
+    dfd = (int)OK(open(".", O_RDONLY | O_DIRECTORY));
+    for (int i = 0; i < NDIRS; i++) {
+        char *comp = path + len;
+        memset(comp, 'A' + i, COMP);
+        comp[COMP] = '\0';
+        OK(mkdirat(dfd, comp, 0755));
+        int sub = (int)OK(openat(dfd, comp, O_RDONLY | O_DIRECTORY));
+        OK(close(dfd));
+        dfd = sub;
+        comp[COMP] = '/';
+        len += COMP + 1;
+    }
+    memset(path + len, 'f', COMP);
+    len += COMP;
+    path[len] = '\0';
+    EQ(len, PATH_MAX - 1);
+
+    fd = (int)OK(open(path, O_CREAT | O_EXCL | O_RDWR, 0644));
+    write_all(fd, "deepest", 7);
+    OK(close(fd));
+    st = xstat(path);
+    CHECK(S_ISREG(st.st_mode), "not a regular file");
+    EQ(st.st_size, 7);
+    OK(fstatat(dfd, path + len - COMP, &st2, 0));
+    EQ(st2.st_ino, st.st_ino);
+    expect_content(path, "deepest");
+
+    /* one byte more (a doubled '/') names the same file but is too long */
+    memcpy(toolong, path, COMP);
+    toolong[COMP] = '/';
+    strcpy(toolong + COMP + 1, path + COMP);
+    EQ(strlen(toolong), PATH_MAX);
+    ERR(stat(toolong, &st2), ENAMETOOLONG);
+    ERR(open(toolong, O_RDONLY), ENAMETOOLONG);
+    toolong[PATH_MAX - 1] = 'g';
+    ERR(open(toolong, O_CREAT | O_WRONLY, 0644), ENAMETOOLONG);
+    ERR(rename(path, toolong), ENAMETOOLONG);
+
+    /* rename within the deepest directory: both paths 4095 bytes */
+    strcpy(other, path);
+    other[len - 1] = 'g';
+    OK(rename(path, other));
+    ERR(stat(path, &st2), ENOENT);
+    EQ(xstat(other).st_ino, st.st_ino);
+    expect_content(other, "deepest");
+    OK(fstatat(dfd, other + len - COMP, &st2, 0));
+    EQ(st2.st_ino, st.st_ino);
+    OK(unlink(other));
+    ERR(fstatat(dfd, other + len - COMP, &st2, 0), ENOENT);
+    OK(close(dfd));
+
+    /* remove the directories deepest first, by paths that shrink */
+    for (int i = NDIRS - 1; i >= 0; i--) {
+        path[(size_t)i * (COMP + 1) + COMP] = '\0';
+        OK(rmdir(path));
+    }
+    EQ(count_entries("."), 0);
+}
+
 const struct testcase dir_cases[] = {
     TC(mkdir_rmdir),
     TC(readdir_exact_entries),
@@ -925,5 +999,6 @@ const struct testcase dir_cases[] = {
     TC(name_255_bytes),
     TC(name_256_enametoolong),
     TC(long_nested_path),
+    TC(path_max_4095),
     TC_END,
 };

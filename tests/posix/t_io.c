@@ -502,6 +502,180 @@ TEST(fsync_file_and_dir)
     expect_content("f", "sync me");
 }
 
+/* ---- fallocate ----------------------------------------------------- */
+
+/*
+ * The ranges are multiples of 64 KiB: for any block size up to that they
+ * cover whole blocks, so allocation and deallocation show in st_blocks.
+ * What the filesystem lacks must be declared with -F, and then the mode
+ * must fail with EOPNOTSUPP and change nothing.
+ */
+#define FA_OFF (64 * 1024)
+#define FA_LEN (256 * 1024)
+
+static void expect_falloc_refused(int fd, int mode, off_t off, off_t len)
+{
+    struct stat before = xfstat(fd), after;
+
+    ERR(fallocate(fd, mode, off, len), EOPNOTSUPP);
+    after = xfstat(fd);
+    EQ(after.st_size, before.st_size);
+    EQ(after.st_blocks, before.st_blocks);
+    tnote("fallocate mode 0x%x refused, as declared by -F", mode);
+}
+
+/* Reads the whole file through a new descriptor and compares it. */
+static void expect_file(const char *path, const char *want, size_t len)
+{
+    char *got = malloc(len + 1);
+    CHECK(got, "malloc");
+    EQ(get_file(path, got, len + 1), (long long)len);
+    MEMEQ(got, want, len);
+    free(got);
+}
+
+TEST(fallocate_extend)
+{
+    const size_t size = FA_OFF + FA_LEN;
+    char *want = calloc(1, size);
+    CHECK(want, "calloc");
+    fill_random(want, 100, 7);
+    int fd = (int)OK(open("f", O_RDWR | O_CREAT, 0644));
+    write_all(fd, want, 100);
+    OK(fsync(fd));
+    struct stat st0 = xfstat(fd);
+    if (g_falloc != FALLOC_ALL) {
+        expect_falloc_refused(fd, 0, FA_OFF, FA_LEN);
+        OK(close(fd));
+        expect_file("f", want, 100);
+        free(want);
+        return;
+    }
+    OK(fallocate(fd, 0, FA_OFF, FA_LEN));
+    struct stat st = xfstat(fd);
+    EQ(st.st_size, (off_t)size);
+    CHECK(st.st_blocks >= st0.st_blocks + FA_LEN / 512,
+          "st_blocks %lld -> %lld: fewer than %d bytes allocated",
+          (long long)st0.st_blocks, (long long)st.st_blocks, FA_LEN);
+    /* a range inside the file changes neither size nor data */
+    OK(fallocate(fd, 0, 0, 50));
+    EQ(xfstat(fd).st_size, (off_t)size);
+    OK(close(fd));
+    expect_file("f", want, size);
+    /* the preallocated blocks take data; around it they stay zero */
+    fd = (int)OK(open("f", O_RDWR));
+    EQ(pwrite(fd, "mid", 3, FA_OFF + 1000), 3);
+    OK(close(fd));
+    memcpy(want + FA_OFF + 1000, "mid", 3);
+    expect_file("f", want, size);
+    free(want);
+}
+
+/* Preallocating a hole inside the file: size unchanged, blocks allocated.
+ * (Past EOF is left out: block-mapped ext2/ext3 files cannot hold blocks
+ * beyond i_size, so ext4 and uvfs's ext2 backend refuse that there.) */
+TEST(fallocate_keep_size)
+{
+    const size_t size = MiB;
+    char *want = calloc(1, size);
+    CHECK(want, "calloc");
+    memcpy(want + size - 4, "tail", 4);
+    int fd = (int)OK(open("f", O_RDWR | O_CREAT, 0644));
+    EQ(pwrite(fd, "tail", 4, (off_t)size - 4), 4);
+    OK(fsync(fd));
+    struct stat st0 = xfstat(fd);
+    if (g_falloc != FALLOC_ALL) {
+        expect_falloc_refused(fd, FALLOC_FL_KEEP_SIZE, FA_OFF, FA_LEN);
+        OK(close(fd));
+        free(want);
+        return;
+    }
+    OK(fallocate(fd, FALLOC_FL_KEEP_SIZE, FA_OFF, FA_LEN));
+    struct stat st = xfstat(fd);
+    EQ(st.st_size, (off_t)size);
+    CHECK(st.st_blocks >= st0.st_blocks + FA_LEN / 512,
+          "st_blocks %lld -> %lld: fewer than %d bytes allocated",
+          (long long)st0.st_blocks, (long long)st.st_blocks, FA_LEN);
+    EQ(pwrite(fd, "in", 2, FA_OFF + 5), 2);
+    memcpy(want + FA_OFF + 5, "in", 2);
+    OK(close(fd));
+    EQ(xstat("f").st_size, (off_t)size);
+    expect_file("f", want, size);
+    free(want);
+}
+
+/*
+ * SEEK_HOLE/SEEK_DATA after punching [FA_OFF, FA_OFF + FA_LEN) out of
+ * data: a filesystem that reports holes must report exactly this one; one
+ * that does not must report data everywhere. Either way, consistently.
+ */
+static void expect_punched_seek(int fd, off_t size)
+{
+    off_t h = lseek(fd, 0, SEEK_HOLE);
+    CHECK(h == FA_OFF || h == size,
+          "SEEK_HOLE from 0: expected %d or %lld, got %lld (%s)", FA_OFF,
+          (long long)size, (long long)h, h < 0 ? strerror(errno) : "");
+    if (h == FA_OFF) {
+        EQ(lseek(fd, FA_OFF, SEEK_DATA), FA_OFF + FA_LEN);
+        EQ(lseek(fd, FA_OFF + 1000, SEEK_DATA), FA_OFF + FA_LEN);
+        EQ(lseek(fd, FA_OFF + 1000, SEEK_HOLE), FA_OFF + 1000);
+    } else {
+        tnote("SEEK_HOLE does not report the punched hole");
+        EQ(lseek(fd, FA_OFF, SEEK_DATA), FA_OFF);
+    }
+    EQ(lseek(fd, 0, SEEK_DATA), 0);
+    EQ(lseek(fd, size - 1, SEEK_HOLE), size);
+    ERR(lseek(fd, size, SEEK_DATA), ENXIO);
+}
+
+static void punch(int fd, char *want, off_t off, off_t len, off_t size)
+{
+    OK(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len));
+    if (off < size)
+        memset(want + off, 0, (size_t)(off + len < size ? len : size - off));
+}
+
+TEST(fallocate_punch_hole)
+{
+    const off_t size = MiB;
+    const int mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+    char *want = malloc((size_t)size);
+    CHECK(want, "malloc");
+    fill_random(want, (size_t)size, 11);
+    int fd = (int)OK(open("f", O_RDWR | O_CREAT, 0644));
+    write_all(fd, want, (size_t)size);
+    OK(fsync(fd));
+    struct stat st0 = xfstat(fd);
+    /* the VFS insists on KEEP_SIZE and a writable descriptor */
+    ERR(fallocate(fd, FALLOC_FL_PUNCH_HOLE, FA_OFF, FA_LEN), EOPNOTSUPP);
+    int rfd = (int)OK(open("f", O_RDONLY));
+    ERR(fallocate(rfd, mode, FA_OFF, FA_LEN), EBADF);
+    OK(close(rfd));
+    if (g_falloc == FALLOC_NONE) {
+        expect_falloc_refused(fd, mode, FA_OFF, FA_LEN);
+        OK(close(fd));
+        expect_file("f", want, (size_t)size);
+        free(want);
+        return;
+    }
+    punch(fd, want, FA_OFF, FA_LEN, size);
+    struct stat st = xfstat(fd);
+    EQ(st.st_size, size);
+    CHECK(st.st_blocks <= st0.st_blocks - FA_LEN / 512,
+          "st_blocks %lld -> %lld: fewer than %d bytes freed",
+          (long long)st0.st_blocks, (long long)st.st_blocks, FA_LEN);
+    /* partial blocks: inside one, across several, and past EOF. With
+     * 1 KiB blocks the ranges also cross indirect-block boundaries. */
+    punch(fd, want, 700100, 50, size);
+    punch(fd, want, 500000, 100000, size);
+    punch(fd, want, size - 1000, 64 * 1024, size);
+    EQ(xfstat(fd).st_size, size);
+    expect_punched_seek(fd, size);
+    OK(close(fd));
+    expect_file("f", want, (size_t)size);
+    free(want);
+}
+
 const struct testcase io_cases[] = {
     TC(open_creat),
     TC(open_excl),
@@ -528,5 +702,8 @@ const struct testcase io_cases[] = {
     TC(mmap_shared_write),
     TC(two_fds_coherent),
     TC(fsync_file_and_dir),
+    TC(fallocate_extend),
+    TC(fallocate_keep_size),
+    TC(fallocate_punch_hole),
     TC_END,
 };
