@@ -7,9 +7,10 @@
  * fresh blocks that are written before they are mapped, never zeroed
  * first (see fill_hole).
  *
- * Reads map their runs under e2->lock, then drop it for the I/O and hold
- * only the node's io lock shared: reads of any files proceed in parallel
- * with each other and with every other op.  Whatever frees a file's
+ * Reads, and overwrites of written blocks inside the file, map their runs
+ * under e2->lock, then drop it for the I/O and hold only the node's io
+ * lock shared: they proceed in parallel with each other and with every
+ * other op.  Writes that allocate blocks or grow the file keep the lock.  Whatever frees a file's
  * blocks (truncate, punch, delete) takes that lock exclusively first, so a
  * read never sees a block after it has been given to someone else.
  */
@@ -356,7 +357,8 @@ static int read_map(struct e2fs *e2, struct e2_node *n, size_t size,
 	return err;
 }
 
-static int read_runs(struct e2fs *e2, const struct read_run *runs,
+/* Move the runs' bytes between the image and buf (writes: no zero runs). */
+static int move_runs(struct e2fs *e2, bool write, const struct read_run *runs,
 		     size_t nruns, char *buf)
 {
 	int err = 0;
@@ -364,7 +366,7 @@ static int read_runs(struct e2fs *e2, const struct read_run *runs,
 
 	for (i = 0; i < nruns && !err; i++) {
 		if (runs[i].pos)
-			err = data_io(e2, false, runs[i].pos, buf, runs[i].len);
+			err = data_io(e2, write, runs[i].pos, buf, runs[i].len);
 		else
 			memset(buf, 0, runs[i].len);
 		buf += runs[i].len;
@@ -417,7 +419,7 @@ void ext2_read(struct uvfs_req *req, uint64_t nodeid, size_t size, off_t off,
 	/* never blocks: exclusive holders hold e2->lock, which we have */
 	pthread_rwlock_rdlock(&n->io);
 	pthread_mutex_unlock(&e2->lock);
-	err = read_runs(e2, runs, nruns, buf);
+	err = move_runs(e2, false, runs, nruns, buf);
 	pthread_rwlock_unlock(&n->io);
 	goto reply;
 unlock:
@@ -613,11 +615,38 @@ int e2_write_data(struct e2fs *e2, struct e2_node *n, const char *buf,
 	return done ? (int)(done > INT32_MAX ? INT32_MAX : done) : err;
 }
 
+/*
+ * An overwrite of written blocks inside the file changes no metadata but
+ * the times, so its data can move without e2->lock, like a read's.  1 and
+ * the runs if size bytes at off are such an overwrite, else 0 (or an
+ * error): the write then allocates, or grows the file, under the lock.
+ */
+static int overwrite_map(struct e2fs *e2, struct e2_node *n, size_t size,
+			 uint64_t off, struct read_run **runs, size_t *nruns)
+{
+	size_t i;
+	int err;
+
+	if ((n->inode.i_flags & EXT4_INLINE_DATA_FL) || !size ||
+	    off + size > e2_size(n))
+		return 0;
+	*runs = malloc((size / e2->bs + 2) * sizeof(**runs));
+	if (!*runs)
+		return -ENOMEM;
+	err = read_map(e2, n, size, off, *runs, nruns);
+	for (i = 0; !err && i < *nruns; i++)
+		if (!(*runs)[i].pos)
+			return 0;	/* a hole or an unwritten extent */
+	return err ?: 1;
+}
+
 void ext2_write(struct uvfs_req *req, uint64_t nodeid, const void *buf,
 		size_t size, off_t off, struct uvfs_file_info *fi)
 {
 	struct e2fs *e2 = uvfs_req_priv(req);
+	struct read_run *runs = NULL;
 	struct e2_node *n;
+	size_t nruns = 0;
 	int err, ret = 0;
 
 	pthread_mutex_lock(&e2->lock);
@@ -628,21 +657,41 @@ void ext2_write(struct uvfs_req *req, uint64_t nodeid, const void *buf,
 		err = -EINVAL;
 	if (!err && (off < 0 || (uint64_t)off >= e2_max_size(e2, n)))
 		err = -EFBIG;
-	if (!err) {
-		/* as the kernel: a write that crosses the limit is short */
-		if (size > e2_max_size(e2, n) - (uint64_t)off)
-			size = e2_max_size(e2, n) - (uint64_t)off;
-		ret = e2_write_data(e2, n, buf, size, (uint64_t)off);
+	if (err)
+		goto unlock;
+	/* as the kernel: a write that crosses the limit is short */
+	if (size > e2_max_size(e2, n) - (uint64_t)off)
+		size = e2_max_size(e2, n) - (uint64_t)off;
+	err = overwrite_map(e2, n, size, (uint64_t)off, &runs, &nruns);
+	if (err < 0)
+		goto unlock;
+	if (err) {
+		e2_mark_dirty(e2, n);
 		e2_touch(n, E2_MTIME | E2_CTIME);
 		err = e2_node_write(e2, n);
-		if (ret < 0)
-			err = ret;
+		if (err)
+			goto unlock;
+		/* the blocks stay ours until we are done (see ext2_read) */
+		pthread_rwlock_rdlock(&n->io);
+		pthread_mutex_unlock(&e2->lock);
+		err = move_runs(e2, true, runs, nruns, (char *)buf);
+		pthread_rwlock_unlock(&n->io);
+		ret = (int)size;
+		goto reply;
 	}
+	ret = e2_write_data(e2, n, buf, size, (uint64_t)off);
+	e2_touch(n, E2_MTIME | E2_CTIME);
+	err = e2_node_write(e2, n);
+	if (ret < 0)
+		err = ret;
+unlock:
+	pthread_mutex_unlock(&e2->lock);
+reply:
 	if (err)
 		uvfs_reply_err(req, err);
 	else
 		uvfs_reply_write(req, (size_t)ret);
-	pthread_mutex_unlock(&e2->lock);
+	free(runs);
 }
 
 /* ------------------------------------------------------------------------

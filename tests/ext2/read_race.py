@@ -10,7 +10,8 @@ that truncate had freed and a writer of another file had already reused.
 Every 1 KiB piece of every file says which file, which generation of it
 and which piece it is.  Reader threads read random ranges with O_DIRECT
 (so that every read reaches the daemon) while writer threads truncate,
-rewrite (next generation) and unlink/recreate the same files; each
+rewrite (next generation), overwrite in place and unlink/recreate the
+same files; each
 truncate of one file is followed by a rewrite of another, which then
 tends to get the blocks just freed.  A piece
 read back must be zeros (a racing truncate or hole) or a piece of the
@@ -120,6 +121,26 @@ class Race:
             except OSError as e:
                 self.fail("rewrite f%d/f%d: %s" % (f, g, e))
 
+    def overwriter(self, seed):
+        """In-place rewrites: no blocks freed, the data moves unlocked."""
+        rnd = random.Random(seed)
+        gen = seed * 1000000
+        while time.monotonic() < self.deadline and not self.failures:
+            f = rnd.randrange(NFILES)
+            gen += 1
+            try:
+                fd = os.open(self.path(f), os.O_WRONLY)
+            except FileNotFoundError:
+                continue
+            try:
+                os.pwrite(fd, content(f, gen, SIZE), 0)
+                with self.lock:
+                    self.rewrites += 1
+            except OSError as e:
+                self.fail("overwrite f%d: %s" % (f, e))
+            finally:
+                os.close(fd)
+
     def run(self):
         os.makedirs(self.dir, exist_ok=True)
         for f in range(NFILES):
@@ -129,6 +150,7 @@ class Race:
                    for i in range(4)]
         threads += [threading.Thread(target=self.writer, args=(i + 1,))
                     for i in range(2)]
+        threads.append(threading.Thread(target=self.overwriter, args=(3,)))
         for t in threads:
             t.start()
         for t in threads:
