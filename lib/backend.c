@@ -37,7 +37,7 @@ int uvfs_backend_check(const struct uvfs_backend *be, char *err,
 		return 0;
 	if (errlen)
 		snprintf(err, errlen, "backend %s: %s",
-			 be && be->name ? be->name : "?", why);
+			 be && be->name && be->name[0] ? be->name : "?", why);
 	return -EINVAL;
 }
 

@@ -414,7 +414,7 @@ int uvfs_notify_inval_entry(struct uvfs_session *se, uint64_t parent,
 
 	n.parent = parent;
 	n.namelen = (uint32_t)strlen(name);
-	if (n.namelen == 0 || n.namelen > UVFS_NAME_MAX)
+	if (n.namelen == 0 || n.namelen > UVFS_NAME_MAX || strchr(name, '/'))
 		return -EINVAL;
 	return notify(se, UVFS_NOTIFY_INVAL_ENTRY, &n, sizeof(n), name,
 		      n.namelen + 1);
