@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <e2p/e2p.h>
 #include <et/com_err.h>
 
 #include "ext2_i.h"
@@ -152,11 +153,65 @@ static const char *refused_feature(const struct ext2_super_block *sb)
 	return NULL;
 }
 
+/*
+ * The names of the feature bits in mask, a word of kind e2p_kind
+ * (E2P_FEATURE_*), space separated, as dumpe2fs and tune2fs spell them:
+ * the user can look them up or clear them with tune2fs -O ^NAME.  A bit
+ * e2fsprogs does not know comes out as FEATURE_I11 and the like.
+ */
+static const char *feature_names(int e2p_kind, uint32_t mask, char *buf,
+				 size_t len)
+{
+	size_t used = 0;
+	int bit;
+
+	buf[0] = '\0';
+	for (bit = 0; bit < 32 && used < len; bit++) {
+		if (!(mask & (1u << bit)))
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+					 used ? " " : "",
+					 e2p_feature2string(e2p_kind,
+							    1u << bit));
+	}
+	return buf;
+}
+
 /* ------------------------------------------------------------------------
  * Mount
  */
 
 #define MOUNT_ERR(args, ...) snprintf((args)->errbuf, (args)->errlen, __VA_ARGS__)
+
+/*
+ * Features libext2fs itself does not know: incompat ones cannot be read
+ * at all, ro_compat ones can be read but not written.
+ */
+static int lib_unsupported(const struct uvfs_mount_args *args,
+			   const struct ext2_super_block *sb)
+{
+	uint32_t in = sb->s_feature_incompat & ~EXT2_LIB_FEATURE_INCOMPAT_SUPP;
+	uint32_t ro = sb->s_feature_ro_compat &
+		      ~EXT2_LIB_FEATURE_RO_COMPAT_SUPP;
+	char names[256];
+
+	if (in) {
+		MOUNT_ERR(args, "ext2: %s: unsupported filesystem feature(s) "
+			  "'%s' (libext2fs cannot read them)", args->source,
+			  feature_names(E2P_FEATURE_INCOMPAT, in, names,
+					sizeof(names)));
+		return -EOPNOTSUPP;
+	}
+	if (ro && !args->readonly) {
+		MOUNT_ERR(args, "ext2: %s: feature(s) '%s' can only be read "
+			  "(libext2fs cannot write them); mount with -o ro",
+			  args->source,
+			  feature_names(E2P_FEATURE_RO_INCOMPAT, ro, names,
+					sizeof(names)));
+		return -EROFS;
+	}
+	return 0;
+}
 
 static int source_size(int fd, uint64_t *size)
 {
@@ -224,18 +279,9 @@ static int precheck(const struct uvfs_mount_args *args)
 			  "device, not a filesystem", args->source);
 		return -EINVAL;
 	}
-	if ((sb.s_feature_incompat & ~EXT2_LIB_FEATURE_INCOMPAT_SUPP) ||
-	    (!args->readonly &&
-	     (sb.s_feature_ro_compat & ~EXT2_LIB_FEATURE_RO_COMPAT_SUPP))) {
-		MOUNT_ERR(args, "ext2: %s: unsupported filesystem features "
-			  "(incompat 0x%x, ro_compat 0x%x)", args->source,
-			  sb.s_feature_incompat & ~EXT2_LIB_FEATURE_INCOMPAT_SUPP,
-			  sb.s_feature_ro_compat &
-				  ~EXT2_LIB_FEATURE_RO_COMPAT_SUPP);
-		return -EOPNOTSUPP;
-	}
-	if (args->readonly)
-		return 0;
+	err = lib_unsupported(args, &sb);
+	if (err || args->readonly)
+		return err;
 	feat = refused_feature(&sb);
 	if (feat) {
 		MOUNT_ERR(args, "ext2: %s: feature '%s' is supported "

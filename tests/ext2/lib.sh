@@ -230,3 +230,86 @@ fsck_clean() {
 		return 1
 	fi
 }
+
+# ---- checks with PASS/FAIL lines (test_durability.sh and the others) ----
+T_PASS=0
+T_FAIL=0
+T_FAILED=()
+
+t_ok() { echo "PASS $1"; T_PASS=$((T_PASS + 1)); }
+t_fail() { # NAME [WHY]
+	echo "FAIL $1${2:+: $2}"
+	T_FAIL=$((T_FAIL + 1))
+	T_FAILED+=("$1")
+}
+
+# t_check NAME CMD...: PASS if CMD succeeds, else FAIL and its output
+t_check() {
+	local name=$1
+	shift
+	if "$@" >"$LIB_TMP/check.out" 2>&1; then
+		t_ok "$name"
+	else
+		t_fail "$name"
+		tail -n 15 "$LIB_TMP/check.out" | sed 's/^/     /'
+	fi
+}
+
+# t_summary: the closing line; fails if any check failed
+t_summary() {
+	local f
+	echo "$T_PASS passed, $T_FAIL failed"
+	for f in "${T_FAILED[@]}"; do echo "  failed: $f"; done
+	((T_FAIL == 0))
+}
+
+# uvfsd_refuses PATTERN UVFSD-ARGS...: uvfsd must exit nonzero (not by a
+# signal) with exactly one stderr line matching PATTERN (grep -E) and
+# leave nothing mounted on its last argument.  Prints the line.
+uvfsd_refuses() {
+	local pat=$1 rc=0 n mnt=${!#}
+	shift
+	timeout 30 "$UVFSD" "$@" >"$LIB_TMP/refuse.out" 2>"$LIB_TMP/refuse.err" \
+		</dev/null || rc=$?
+	n=$(wc -l <"$LIB_TMP/refuse.err")
+	cat "$LIB_TMP/refuse.err"
+	if is_mounted "$mnt"; then
+		fusermount3 -u -z "$mnt" 2>/dev/null
+		echo "uvfsd mounted $mnt (exit $rc)"
+		return 1
+	fi
+	((rc != 0)) || { echo "exit 0"; return 1; }
+	((rc < 124)) || { echo "exit $rc (timeout or signal)"; return 1; }
+	((n == 1)) || { echo "$n lines on stderr, want 1"; return 1; }
+	grep -qE "$pat" "$LIB_TMP/refuse.err" ||
+		{ echo "stderr lacks /$pat/"; return 1; }
+}
+
+# fs_kill MNT: SIGKILL the FUSE daemon serving MNT (no flush, no clean
+# unmount), then detach the dead mount lazily and forget it.
+fs_kill() {
+	local mnt=$1 pid=${LIB_PID[$1]:-}
+	[[ -n $pid ]] || { log "fs_kill: no daemon for $mnt"; return 1; }
+	kill -KILL "$pid" 2>/dev/null || true
+	wait_pid "$pid" 10 || { log "daemon $pid survived SIGKILL"; return 1; }
+	fusermount3 -u -z "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null ||
+		true
+	unset "LIB_PID[$mnt]" "LIB_KIND[$mnt]"
+	! is_mounted "$mnt"
+}
+
+# daemon_alive MNT: the daemon serving MNT still runs (not a zombie)
+daemon_alive() {
+	local pid=${LIB_PID[$1]:-}
+	[[ -n $pid && -e /proc/$pid/stat ]] &&
+		! grep -q '^[0-9]* ([^)]*) Z' "/proc/$pid/stat"
+}
+
+# names_in DIR [SKIP]: the names in DIR but SKIP, sorted, on one line
+names_in() {
+	find "$1" -mindepth 1 -maxdepth 1 ! -name "${2:-/}" -printf '%f\n' |
+		LC_ALL=C sort | xargs
+}
+
+# daemon_log MNT: the file the daemon's stdout and stderr go to
+daemon_log() { echo "$LIB_TMP/daemon.$(basename "$1").log"; }
