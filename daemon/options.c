@@ -25,7 +25,9 @@ void uvfsd_usage(FILE *out)
 	      "  -s                     serve with a single thread\n"
 	      "  -o OPT[,OPT...]        mount options:\n"
 	      "       ro, rw, allow_other, private, default_permissions,\n"
-	      "       no_default_permissions, fsname=NAME, subtype=NAME;\n"
+	      "       no_default_permissions, fsname=NAME, subtype=NAME,\n"
+	      "       spin=USEC (after a request, poll that long for the next\n"
+	      "       before sleeping; default 20, 0: sleep at once);\n"
 	      "       others go to the backend.  Run as root, uvfsd mounts\n"
 	      "       like the kernel mounts a filesystem: every user may use\n"
 	      "       it, and the kernel checks permissions (allow_other and\n"
@@ -69,6 +71,25 @@ static int copy_value(char *dst, size_t dstlen, const char *what,
 	return 0;
 }
 
+/* -o spin=USEC: 0 to UVFSD_SPIN_MAX microseconds. */
+static int parse_spin(struct uvfsd_options *o, const char *val, size_t len,
+		      char *err, size_t errlen)
+{
+	unsigned int us = 0;
+	size_t i;
+
+	for (i = 0; i < len && val[i] >= '0' && val[i] <= '9' &&
+		    us <= UVFSD_SPIN_MAX; i++)
+		us = us * 10 + (unsigned int)(val[i] - '0');
+	if (len == 0 || i < len || us > UVFSD_SPIN_MAX) {
+		snprintf(err, errlen, "bad value for -o spin (0 to %u "
+			 "microseconds)", UVFSD_SPIN_MAX);
+		return -EINVAL;
+	}
+	o->session.spin_us = us;
+	return 0;
+}
+
 /* One comma-separated -o list. */
 static int parse_mount_opts(struct uvfsd_options *o, const char *list,
 			    char *err, size_t errlen)
@@ -100,6 +121,8 @@ static int parse_mount_opts(struct uvfsd_options *o, const char *list,
 			ret = copy_value(o->fsname, sizeof(o->fsname),
 					 "fsname", p + 7, len - 7, err,
 					 errlen);
+		else if (HAS("spin="))
+			ret = parse_spin(o, p + 5, len - 5, err, errlen);
 		else if (HAS("subtype="))
 			ret = copy_value(o->subtype, sizeof(o->subtype),
 					 "subtype", p + 8, len - 8, err,
@@ -134,6 +157,7 @@ int uvfsd_parse_options(int argc, char **argv, struct uvfsd_options *o,
 	memset(o, 0, sizeof(*o));
 	/* Our backends leave permission checks to the kernel. */
 	o->session.default_permissions = 1;
+	o->session.spin_us = UVFSD_SPIN_DEFAULT;
 	o->allow_other = -1;	/* not said: decided by who runs us */
 	optind = 1;
 	opterr = 0;

@@ -21,6 +21,10 @@ enum uvfsd_action {
 	UVFSD_LIST_BACKENDS,
 };
 
+/* -o spin=: see uvfs_session_opts.spin_us */
+#define UVFSD_SPIN_DEFAULT 20
+#define UVFSD_SPIN_MAX 1000
+
 struct uvfsd_options {
 	enum uvfsd_action action;
 	enum uvfsd_transport transport;

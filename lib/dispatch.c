@@ -383,9 +383,12 @@ static void do_lseek(struct uvfs_req *req, const struct uvfs_msg *msg)
 
 /* ---- the table ---- */
 
-#define OP(code, nm, type, n, max0, max1, fn)                                 \
+#define OPB(code, nm, type, n, max0, max1, fn, slow)                          \
 	[UVFS_OP_##code] = { .name = nm, .argsize = type, .nstr = n,          \
-			     .strmax = { max0, max1 }, .handler = fn }
+			     .strmax = { max0, max1 }, .blocks = slow,        \
+			     .handler = fn }
+#define OP(code, nm, type, n, max0, max1, fn)                                 \
+	OPB(code, nm, type, n, max0, max1, fn, false)
 #define NM UVFS_NAME_MAX
 #define XN UVFS_XATTR_NAME_MAX
 
@@ -410,12 +413,14 @@ const struct uvfs_opdesc uvfs_optable[UVFS_OP_MAX] = {
 	OP(OPEN, "OPEN", sizeof(struct uvfs_open_in), 0, 0, 0, do_open),
 	OP(CREATE, "CREATE", sizeof(struct uvfs_create_in), 1, NM, 0,
 	   do_create),
-	OP(READ, "READ", sizeof(struct uvfs_read_in), 0, 0, 0, do_read),
-	OP(WRITE, "WRITE", sizeof(struct uvfs_write_in), 0, 0, 0, do_write),
+	OPB(READ, "READ", sizeof(struct uvfs_read_in), 0, 0, 0, do_read, true),
+	OPB(WRITE, "WRITE", sizeof(struct uvfs_write_in), 0, 0, 0, do_write,
+	    true),
 	OP(FLUSH, "FLUSH", sizeof(struct uvfs_flush_in), 0, 0, 0, do_flush),
 	OP(RELEASE, "RELEASE", sizeof(struct uvfs_release_in), 0, 0, 0,
 	   do_release),
-	OP(FSYNC, "FSYNC", sizeof(struct uvfs_fsync_in), 0, 0, 0, do_fsync),
+	OPB(FSYNC, "FSYNC", sizeof(struct uvfs_fsync_in), 0, 0, 0, do_fsync,
+	    true),
 	OP(OPENDIR, "OPENDIR", sizeof(struct uvfs_open_in), 0, 0, 0,
 	   do_opendir),
 	OP(READDIR, "READDIR", sizeof(struct uvfs_read_in), 0, 0, 0,
@@ -424,8 +429,8 @@ const struct uvfs_opdesc uvfs_optable[UVFS_OP_MAX] = {
 	   do_readdir),
 	OP(RELEASEDIR, "RELEASEDIR", sizeof(struct uvfs_release_in), 0, 0, 0,
 	   do_release),
-	OP(FSYNCDIR, "FSYNCDIR", sizeof(struct uvfs_fsync_in), 0, 0, 0,
-	   do_fsync),
+	OPB(FSYNCDIR, "FSYNCDIR", sizeof(struct uvfs_fsync_in), 0, 0, 0,
+	    do_fsync, true),
 	OP(STATFS, "STATFS", 0, 0, 0, 0, do_statfs),
 	OP(SETXATTR, "SETXATTR", sizeof(struct uvfs_setxattr_in), 1, XN, 0,
 	   do_setxattr),
@@ -436,8 +441,8 @@ const struct uvfs_opdesc uvfs_optable[UVFS_OP_MAX] = {
 	OP(REMOVEXATTR, "REMOVEXATTR", 0, 1, XN, 0, do_removexattr),
 	OP(ACCESS, "ACCESS", sizeof(struct uvfs_access_in), 0, 0, 0,
 	   do_access),
-	OP(FALLOCATE, "FALLOCATE", sizeof(struct uvfs_fallocate_in), 0, 0, 0,
-	   do_fallocate),
+	OPB(FALLOCATE, "FALLOCATE", sizeof(struct uvfs_fallocate_in), 0, 0, 0,
+	    do_fallocate, true),
 	OP(LSEEK, "LSEEK", sizeof(struct uvfs_lseek_in), 0, 0, 0, do_lseek),
 	/* Block requests are served by block backends, not by this table. */
 	OP(BLK_READ, "BLK_READ", sizeof(struct uvfs_blk_in), 0, 0, 0, NULL),
@@ -614,5 +619,7 @@ void uvfs_dispatch(struct uvfs_req *req, const void *buf, size_t len)
 		default_reply(req);
 		return;
 	}
+	if (d->blocks)
+		uvfs_req_may_block(req);
 	d->handler(req, &msg);
 }

@@ -338,6 +338,12 @@ void *uvfs_req_outbuf(struct uvfs_req *req, size_t size)
 	return req->heapbuf;
 }
 
+void uvfs_req_may_block(struct uvfs_req *req)
+{
+	if (req->se->tp->may_block)
+		req->se->tp->may_block(req);
+}
+
 /* ---- directory records ---- */
 
 size_t uvfs_add_dirent(char *buf, size_t bufsize, const char *name,

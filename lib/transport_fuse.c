@@ -37,6 +37,7 @@
 #include "uvfs_i.h"
 
 #define FUSE_MAX_WRITE_WANTED (1024u * 1024u)
+#define FUSE_MAX_THREADS 16	/* requests waiting for I/O at once */
 
 struct uvfs_fuse {
 	struct uvfs_session *se;
@@ -532,12 +533,19 @@ static int fuse_notify(struct uvfs_session *se, const struct iovec *iov,
 	}
 }
 
+static void fuse_may_block(struct uvfs_req *req)
+{
+	(void)req;
+	uvfs_fuse_loop_may_block();
+}
+
 static const struct uvfs_transport_ops fuse_transport = {
 	.name = "fuse",
 	.send_reply = fuse_send_reply,
 	.notify = fuse_notify,
 	.outbuf = fuse_outbuf,
 	.free_req = fuse_free_req,
+	.may_block = fuse_may_block,
 };
 
 /* ---- fuse_lowlevel_ops ---- */
@@ -1331,16 +1339,11 @@ int uvfs_fuse_loop(struct uvfs_fuse *f)
 
 	if (fuse_set_signal_handlers(f->fs) != 0)
 		return -EIO;
-	if (f->se->opts.single_thread) {
+	if (f->se->opts.single_thread)
 		ret = fuse_session_loop(f->fs);
-	} else {
-		struct fuse_loop_config cfg = {
-			.clone_fd = 0,
-			.max_idle_threads = 10,
-		};
-
-		ret = fuse_session_loop_mt(f->fs, &cfg);
-	}
+	else
+		ret = uvfs_fuse_serve(f->fs, FUSE_MAX_THREADS,
+				      f->se->opts.spin_us);
 	fuse_remove_signal_handlers(f->fs);
 	/* > 0: the signal that ended the loop; that's a normal exit */
 	return ret < 0 ? ret : 0;

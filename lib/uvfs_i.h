@@ -46,6 +46,7 @@ struct uvfs_opdesc {
 	uint32_t argsize;	/* fixed argument struct */
 	uint8_t nstr;		/* NUL-terminated strings after it */
 	uint16_t strmax[2];	/* longest allowed string (without NUL) */
+	bool blocks;		/* usually waits for I/O: uvfs_req_may_block() */
 	uvfs_handler_fn handler;
 };
 
@@ -75,6 +76,8 @@ struct uvfs_transport_ops {
 		      int iovcnt);
 	void *(*outbuf)(struct uvfs_req *req, size_t size);
 	void (*free_req)(struct uvfs_req *req);
+	/* optional: req is about to block (see uvfs_req_may_block()) */
+	void (*may_block)(struct uvfs_req *req);
 };
 
 struct uvfs_req {
@@ -131,5 +134,12 @@ void uvfs_trace_request(struct uvfs_session *se, const struct uvfs_req *req,
 			const struct uvfs_msg *msg);
 void uvfs_trace_reply(struct uvfs_session *se, const struct uvfs_req *req,
 		      int err, size_t len);
+
+/* fuse_loop.c: the FUSE transport's worker threads */
+struct fuse_session;
+int uvfs_fuse_serve(struct fuse_session *fs, unsigned int max_threads,
+		    unsigned int spin_us);
+/* From a worker serving a request: let another thread read the next. */
+void uvfs_fuse_loop_may_block(void);
 
 #endif /* UVFS_LIB_UVFS_I_H */

@@ -632,11 +632,12 @@ void ext2_opendir(struct uvfs_req *req, uint64_t nodeid,
  * the image per file (metadata-heavy workloads would crawl); those
  * changes reach the disk at the next flush, fsync or unmount.
  */
-static int release_flush(struct e2fs *e2, struct e2_node *n,
-			 const struct uvfs_file_info *fi)
+static int release_flush(struct uvfs_req *req, struct e2fs *e2,
+			 struct e2_node *n, const struct uvfs_file_info *fi)
 {
 	if (!(fi->fh & E2_FH_WRITE) || n->dirty_at <= e2->flushes)
 		return 0;
+	uvfs_req_may_block(req);	/* an fsync of the image */
 	return e2_fs_sync(e2);
 }
 
@@ -653,7 +654,7 @@ void ext2_release(struct uvfs_req *req, uint64_t nodeid,
 	if (ino && e2_ino_valid(e2, ino))
 		n = node_find(e2, ino);
 	if (n && n->nopen) {
-		err = release_flush(e2, n, fi);
+		err = release_flush(req, e2, n, fi);
 		if (err)
 			uvfs_log("ext2: flushing at close of inode %u: %s",
 				 n->ino, strerror(-err));

@@ -26,6 +26,9 @@ struct uvfs_session_opts {
 	const char *fsname;	/* -o fsname= (default: SOURCE) */
 	const char *subtype;	/* -o subtype= (default: backend name) */
 	const char *backend_opts;	/* -o options for the backend, or NULL */
+	/* -o spin=: after serving a request, the FUSE transport polls this
+	 * many microseconds for the next one before it sleeps */
+	unsigned int spin_us;
 };
 
 /* ---- backends ---- */

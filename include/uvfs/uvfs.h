@@ -219,6 +219,17 @@ int uvfs_reply_lseek(struct uvfs_req *req, off_t off);
 void *uvfs_req_outbuf(struct uvfs_req *req, size_t size);
 
 /*
+ * A hint that this request is about to wait for slow I/O (the disk, an
+ * fsync): the transport may start serving the next requests on another
+ * thread meanwhile.  Quick requests are served on the thread that read
+ * them, one after the other, which is what makes them quick; the library
+ * gives the hint itself before READ, WRITE, FSYNC, FSYNCDIR and FALLOCATE.
+ * Call it before other slow work (a RELEASE that flushes, say).  Cheap,
+ * and harmless to call twice or from a transport that ignores it.
+ */
+void uvfs_req_may_block(struct uvfs_req *req);
+
+/*
  * Directory listing helpers: append one record to buf (bufsize bytes left)
  * and return its size.  If the size exceeds bufsize, nothing is written:
  * stop and reply with what you have.  next_off is the cookie that resumes

@@ -40,6 +40,24 @@ START_TEST(test_basic)
 	 * every user may use the mount */
 	ck_assert_int_eq(o.session.default_permissions, 1);
 	ck_assert_int_eq(o.session.allow_other, geteuid() == 0);
+	ck_assert_uint_eq(o.session.spin_us, UVFSD_SPIN_DEFAULT);
+}
+END_TEST
+
+START_TEST(test_spin)
+{
+	ck_assert_int_eq(PARSE("-o", "spin=0", "m", "s", "p"), 0);
+	ck_assert_uint_eq(o.session.spin_us, 0);
+	ck_assert_int_eq(PARSE("-o", "ro,spin=1000", "m", "s", "p"), 0);
+	ck_assert_uint_eq(o.session.spin_us, 1000);
+	ck_assert_ptr_null(o.session.backend_opts);
+	ck_assert_int_eq(PARSE("-o", "spin=1001", "m", "s", "p"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "-o spin"));
+	ck_assert_int_eq(PARSE("-o", "spin=", "m", "s", "p"), -EINVAL);
+	ck_assert_int_eq(PARSE("-o", "spin=12x", "m", "s", "p"), -EINVAL);
+	ck_assert_int_eq(PARSE("-o", "spin=99999999999999999999", "m", "s",
+			       "p"),
+			 -EINVAL);
 }
 END_TEST
 
@@ -135,6 +153,7 @@ int main(void)
 	TCase *tc = tcase_create("options");
 
 	tcase_add_test(tc, test_basic);
+	tcase_add_test(tc, test_spin);
 	tcase_add_test(tc, test_flags);
 	tcase_add_test(tc, test_access_opts);
 	tcase_add_test(tc, test_backend_opts);
