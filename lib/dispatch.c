@@ -82,7 +82,7 @@ static void do_forget(struct uvfs_req *req, const struct uvfs_msg *msg)
 	uint32_t i;
 
 	if (msg->payload_len / sizeof(*one) < in->count) {
-		uvfs_reply_err(req, -EINVAL);
+		uvfs_reply_none(req);	/* malformed; FORGET has no reply */
 		return;
 	}
 	if (ops->forget_multi) {
@@ -132,7 +132,8 @@ static void do_setattr(struct uvfs_req *req, const struct uvfs_msg *msg)
 		return;
 	}
 	if (((in->valid & UVFS_SET_ATIME) && in->atimensec >= 1000000000u) ||
-	    ((in->valid & UVFS_SET_MTIME) && in->mtimensec >= 1000000000u)) {
+	    ((in->valid & UVFS_SET_MTIME) && in->mtimensec >= 1000000000u) ||
+	    ((in->valid & UVFS_SET_CTIME) && in->ctimensec >= 1000000000u)) {
 		uvfs_reply_err(req, -EINVAL);
 		return;
 	}
@@ -376,6 +377,10 @@ static void do_lseek(struct uvfs_req *req, const struct uvfs_msg *msg)
 		uvfs_reply_err(req, -EINVAL);
 		return;
 	}
+	if ((int64_t)in->offset < 0) {
+		uvfs_reply_err(req, -ENXIO);	/* as lseek(2) */
+		return;
+	}
 	file_info_init(&fi, in->fh, 0);
 	req->se->ops.lseek(req, msg->in->nodeid, (off_t)in->offset,
 			   (int)in->whence, &fi);
@@ -607,7 +612,11 @@ void uvfs_dispatch(struct uvfs_req *req, const void *buf, size_t len)
 	err = decode(d, &req->in, buf, len, &msg);
 	uvfs_trace_request(se, req, err ? NULL : &msg);
 	if (err) {
-		uvfs_reply_err(req, err);
+		/* the sender of a FORGET waits for no reply, not even this */
+		if (req->in.opcode == UVFS_OP_FORGET)
+			uvfs_reply_none(req);
+		else
+			uvfs_reply_err(req, err);
 		return;
 	}
 	if (!se->mounted && req->in.opcode != UVFS_OP_INIT &&

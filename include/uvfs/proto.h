@@ -7,9 +7,11 @@
  * -----
  *  - Fixed-width fields only; every struct is padded explicitly to a
  *    multiple of 8 bytes and its size is asserted at the bottom of this file.
- *  - Structs only ever grow at the end.  A peer that receives a shorter
- *    struct than it knows treats the missing tail as zero; a longer one is
- *    accepted and the unknown tail ignored (the header's len tells).
+ *  - Structs only ever grow at the end.  A struct shorter than its size in
+ *    1.0 is malformed (-EINVAL; a FORGET is dropped).  When a later minor
+ *    grows a struct, a peer that receives the older, shorter size treats
+ *    the missing tail as zero; a longer one is accepted and the unknown
+ *    tail ignored (the header's len tells).
  *  - Errors travel as negative errno values (Linux numbering) in
  *    uvfs_out_header.error; 0 is success.  The kernel rejects anything
  *    outside [-UVFS_ERRNO_MAX, 0].  -ENOSYS means "op not implemented":
