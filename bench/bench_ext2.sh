@@ -91,6 +91,20 @@ for ph in write read create stat unlink; do
 		"$(fmt "$ff")" "$(fmt "$uu")" \
 		"$(ratio "$ff" "$kk")" "$(ratio "$uu" "$kk")" "$(ratio "$uu" "$ff")"
 done
+# the metadata workload as one number: create + stat + unlink
+for k in kernel fuse2fs uvfs; do
+	if [[ -n ${T[$k.create]:-} && -n ${T[$k.stat]:-} &&
+		-n ${T[$k.unlink]:-} ]]; then
+		T[$k.meta]=$(echo "${T[$k.create]} + ${T[$k.stat]} + ${T[$k.unlink]}" | bc)
+	fi
+done
+kk=${T[kernel.meta]:-} ff=${T[fuse2fs.meta]:-} uu=${T[uvfs.meta]:-}
+printf '%-16s %9s %9s %9s %11s %11s %11s\n' "metadata total" "$(fmt "$kk")" \
+	"$(fmt "$ff")" "$(fmt "$uu")" \
+	"$(ratio "$ff" "$kk")" "$(ratio "$uu" "$kk")" "$(ratio "$uu" "$ff")"
+[[ -n $ff && -n $uu ]] &&
+	printf 'uvfs is %sx faster than fuse2fs on the metadata workload\n' \
+		"$(ratio "$ff" "$uu")"
 if [[ -n ${T[kernel.write]:-} ]]; then
 	printf '\nMiB/s: '
 	for k in $KINDS; do
