@@ -4,7 +4,8 @@
  * libfuse on a temporary directory, exercised with ordinary system calls.
  * Checks the mapping of arguments and replies in both directions, readdirplus
  * re-encoding (every lookup count handed out is forgotten again), replies
- * sent later from another thread, and notifications.
+ * sent later from another thread, notifications, and the worker loop:
+ * READs served in parallel, quick requests on one thread.
  *
  * Needs root and /dev/fuse; without them every test fails (never a silent
  * skip).
@@ -32,6 +33,8 @@
 #define INO_LINK 3
 #define INO_DIR 4
 #define INO_SLOW 5
+#define INO_PAR 6	/* its READs wait until NPAR of them are inside */
+#define NPAR 4
 #define INO_ENT0 100
 #define NENT 500
 
@@ -44,6 +47,14 @@ static struct {
 	struct stat setattr_st;
 	unsigned int rename_flags;
 	size_t write_size;
+	/* test_parallel_reads */
+	pthread_mutex_t par_lock;
+	pthread_cond_t par_cv;
+	int par_inside, par_most;
+	/* test_quick_ops_one_thread */
+	bool record_tids;
+	pthread_t tids[64];
+	atomic_int ntids;
 } rec;
 
 static void fill_attr(uint64_t ino, struct stat *st)
@@ -93,6 +104,8 @@ static void be_lookup(struct uvfs_req *req, uint64_t parent, const char *name)
 			ino = INO_DIR;
 		else if (!strcmp(name, "slow"))
 			ino = INO_SLOW;
+		else if (!strcmp(name, "par"))
+			ino = INO_PAR;
 	} else if (parent == INO_DIR && name[0] == 'e') {
 		int i = atoi(name + 1);
 
@@ -120,7 +133,13 @@ static void be_getattr(struct uvfs_req *req, uint64_t ino,
 		       struct uvfs_file_info *fi)
 {
 	struct stat st;
+	int i;
 
+	if (rec.record_tids) {
+		i = atomic_fetch_add(&rec.ntids, 1);
+		if (i < 64)
+			rec.tids[i] = pthread_self();
+	}
 	fill_attr(ino, &st);
 	uvfs_reply_attr(req, &st, 0);
 }
@@ -162,7 +181,7 @@ static void be_open(struct uvfs_req *req, uint64_t ino,
 		    struct uvfs_file_info *fi)
 {
 	fi->fh = ino * 10;
-	fi->direct_io = ino == INO_SLOW;
+	fi->direct_io = ino == INO_SLOW || ino == INO_PAR;
 	uvfs_reply_open(req, fi);
 }
 
@@ -183,6 +202,33 @@ static void *reply_later(void *arg)
 	return NULL;
 }
 
+/*
+ * A READ that waits (at most 3 s) until NPAR READs are inside the backend
+ * at once: it succeeds only if the transport serves them in parallel.
+ */
+static void par_read(struct uvfs_req *req)
+{
+	struct timespec deadline;
+	int err = 0;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 3;
+	pthread_mutex_lock(&rec.par_lock);
+	rec.par_inside++;
+	if (rec.par_inside > rec.par_most)
+		rec.par_most = rec.par_inside;
+	pthread_cond_broadcast(&rec.par_cv);
+	while (rec.par_most < NPAR && !err)
+		err = pthread_cond_timedwait(&rec.par_cv, &rec.par_lock,
+					     &deadline);
+	rec.par_inside--;
+	pthread_mutex_unlock(&rec.par_lock);
+	if (err)
+		uvfs_reply_err(req, -ETIMEDOUT);
+	else
+		uvfs_reply_buf(req, content, sizeof(content) - 1);
+}
+
 static void be_read(struct uvfs_req *req, uint64_t ino, size_t size,
 		    off_t off, struct uvfs_file_info *fi)
 {
@@ -190,6 +236,10 @@ static void be_read(struct uvfs_req *req, uint64_t ino, size_t size,
 	char *buf;
 
 	ck_assert_uint_eq(fi->fh, ino * 10);
+	if (ino == INO_PAR) {
+		par_read(req);
+		return;
+	}
 	if (ino == INO_SLOW) {
 		struct later *l = malloc(sizeof(*l));
 		pthread_t t;
@@ -373,6 +423,8 @@ static void setup(void)
 	int fd;
 
 	memset(&rec, 0, sizeof(rec));
+	pthread_mutex_init(&rec.par_lock, NULL);
+	pthread_cond_init(&rec.par_cv, NULL);
 	fd = open("/dev/fuse", O_RDWR);
 	can_run = geteuid() == 0 && fd >= 0;
 	if (fd >= 0)
@@ -476,6 +528,63 @@ START_TEST(test_async_reply)
 	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 11);
 	ck_assert(!memcmp(buf, content, 11));
 	close(fd);
+}
+END_TEST
+
+static void *par_client(void *arg)
+{
+	char p[128], buf[64];
+	ssize_t n = -1;
+	int fd;
+
+	(void)arg;
+	path(p, sizeof(p), "par");
+	fd = open(p, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf));
+		close(fd);
+	}
+	return (void *)(intptr_t)n;
+}
+
+/* READ hands the reading to another thread: NPAR READs run at once. */
+START_TEST(test_parallel_reads)
+{
+	pthread_t t[NPAR];
+	void *ret;
+	int i;
+
+	NEED_FUSE();
+	for (i = 0; i < NPAR; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, par_client, NULL),
+				 0);
+	for (i = 0; i < NPAR; i++) {
+		pthread_join(t[i], &ret);
+		ck_assert_int_eq((intptr_t)ret, 11);
+	}
+	ck_assert_int_eq(rec.par_most, NPAR);
+}
+END_TEST
+
+/* Quick requests stay on the thread that read them: no thread switch. */
+START_TEST(test_quick_ops_one_thread)
+{
+	char p[128];
+	struct stat st;
+	int i, n;
+
+	NEED_FUSE();
+	path(p, sizeof(p), "file");
+	ck_assert_int_eq(stat(p, &st), 0);
+	rec.record_tids = true;
+	for (i = 0; i < 20; i++)
+		ck_assert_int_eq(stat(p, &st), 0);	/* attr timeout 0 */
+	rec.record_tids = false;
+	n = atomic_load(&rec.ntids);
+	ck_assert_int_ge(n, 20);
+	for (i = 1; i < n && i < 64; i++)
+		ck_assert_msg(pthread_equal(rec.tids[i], rec.tids[0]),
+			      "GETATTR %d served on another thread", i);
 }
 END_TEST
 
@@ -644,6 +753,8 @@ int main(void)
 	tcase_add_test(tc, test_attr_read_readlink_statfs);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_async_reply);
+	tcase_add_test(tc, test_parallel_reads);
+	tcase_add_test(tc, test_quick_ops_one_thread);
 	tcase_add_test(tc, test_setattr_write);
 	tcase_add_test(tc, test_rename_flags);
 	tcase_add_test(tc, test_xattr);
