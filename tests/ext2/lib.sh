@@ -288,14 +288,19 @@ uvfsd_refuses() {
 # fs_kill MNT: SIGKILL the FUSE daemon serving MNT (no flush, no clean
 # unmount), then detach the dead mount lazily and forget it.
 fs_kill() {
-	local mnt=$1 pid=${LIB_PID[$1]:-}
+	local mnt=$1 pid=${LIB_PID[$1]:-} i
 	[[ -n $pid ]] || { log "fs_kill: no daemon for $mnt"; return 1; }
 	kill -KILL "$pid" 2>/dev/null || true
-	wait_pid "$pid" 10 || { log "daemon $pid survived SIGKILL"; return 1; }
-	fusermount3 -u -z "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null ||
-		true
+	wait_pid "$pid" 30 || { log "daemon $pid survived SIGKILL"; return 1; }
 	unset "LIB_PID[$mnt]" "LIB_KIND[$mnt]"
-	! is_mounted "$mnt"
+	for ((i = 0; i < 50; i++)); do
+		fusermount3 -u -z "$mnt" 2>/dev/null ||
+			umount -l "$mnt" 2>/dev/null || true
+		is_mounted "$mnt" || return 0
+		sleep 0.1
+	done
+	log "fs_kill: $mnt still mounted after its daemon died"
+	return 1
 }
 
 # daemon_alive MNT: the daemon serving MNT still runs (not a zombie)

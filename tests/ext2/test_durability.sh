@@ -111,6 +111,8 @@ crash() {
 	local t=$1 sync=$2 bs=4096
 	[[ $t == ext2 ]] && bs=1024
 	img=$LIB_TMP/$t.img
+	# a mount point per run: a dead mount left by one cannot stop the next
+	mnt=$LIB_TMP/mnt-$t-$sync
 	rm -rf "$LIB_TMP/src"
 	mkdir -p "$LIB_TMP/src/d"
 	echo a >"$LIB_TMP/src/d/a"
@@ -124,7 +126,8 @@ crash() {
 for t in $TYPES; do
 	log "== $t"
 	if ! crash "$t" 1 >"$LIB_TMP/out" 2>&1; then
-		t_fail "$t: fsync, SIGKILL" "$(tail -n 3 "$LIB_TMP/out" | xargs)"
+		t_fail "$t: fsync, SIGKILL" \
+			"$(grep -v ' Killed ' "$LIB_TMP/out" | tail -n 3 | xargs)"
 		continue
 	fi
 	t_check "$t: fsync, SIGKILL: offline (e2fsck -fn, debugfs)" offline "$img"
@@ -139,7 +142,8 @@ for t in $TYPES; do
 			sed "s/^/info $t: without fsync: /" "$LIB_TMP/out"
 		fi
 	else
-		echo "info $t: without fsync: the run failed: $(tail -n 1 "$LIB_TMP/out")"
+		echo "info $t: without fsync: the run failed:" \
+			"$(grep -v ' Killed ' "$LIB_TMP/out" | tail -n 2 | xargs)"
 	fi
 done
 t_summary
