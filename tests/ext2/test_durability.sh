@@ -54,8 +54,11 @@ if sync == "1":
 # kill with fd and dfd open: no RELEASE reaches the daemon first
 os.kill(pid, signal.SIGKILL)
 for _ in range(200):
-    if not os.path.exists("/proc/%d" % pid) or \
-            open("/proc/%d/stat" % pid).read().split(") ")[1][0] == "Z":
+    try:        # gone, or a zombie: its fds, /dev/fuse too, are closed
+        with open("/proc/%d/stat" % pid) as f:
+            if f.read().split(") ")[1][0] == "Z":
+                break
+    except FileNotFoundError:
         break
     time.sleep(0.05)
 os._exit(0)     # no close(): the mount is dead
