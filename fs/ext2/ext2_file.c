@@ -324,15 +324,22 @@ struct read_run {
 };
 
 /*
- * Map size bytes at off, all inside the file, to at most size / bs + 2
- * runs (each step ends at a run's end or at the end of the request).
+ * Map size bytes at off, all inside the file, to runs, in *out (the
+ * caller frees it, also on error).  Each step ends at a run's end or at
+ * the end of the request, so there are at most size / bs + 2.
  */
 static int read_map(struct e2fs *e2, struct e2_node *n, size_t size,
-		    uint64_t off, struct read_run *runs, size_t *nruns)
+		    uint64_t off, struct read_run **out, size_t *nruns)
 {
 	unsigned int bs = e2->bs;
 	size_t done = 0, k = 0;
+	struct read_run *runs;
 	int err = 0;
+
+	*nruns = 0;
+	*out = runs = malloc((size / bs + 2) * sizeof(*runs));
+	if (!runs)
+		return -ENOMEM;
 
 	while (done < size && !err) {
 		uint64_t pos = off + done;
@@ -408,12 +415,7 @@ void ext2_read(struct uvfs_req *req, uint64_t nodeid, size_t size, off_t off,
 		err = read_inline(e2, n, buf, len, (uint64_t)off);
 		goto unlock;
 	}
-	runs = malloc((len / e2->bs + 2) * sizeof(*runs));
-	if (!runs) {
-		err = -ENOMEM;
-		goto unlock;
-	}
-	err = read_map(e2, n, len, (uint64_t)off, runs, &nruns);
+	err = read_map(e2, n, len, (uint64_t)off, &runs, &nruns);
 	if (err)
 		goto unlock;
 	/* never blocks: exclusive holders hold e2->lock, which we have */
@@ -630,10 +632,7 @@ static int overwrite_map(struct e2fs *e2, struct e2_node *n, size_t size,
 	if ((n->inode.i_flags & EXT4_INLINE_DATA_FL) || !size ||
 	    off + size > e2_size(n))
 		return 0;
-	*runs = malloc((size / e2->bs + 2) * sizeof(**runs));
-	if (!*runs)
-		return -ENOMEM;
-	err = read_map(e2, n, size, off, *runs, nruns);
+	err = read_map(e2, n, size, off, runs, nruns);
 	for (i = 0; !err && i < *nruns; i++)
 		if (!(*runs)[i].pos)
 			return 0;	/* a hole or an unwritten extent */
