@@ -48,10 +48,7 @@ T0=$(date +%s.%N)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 VMS0=$(pgrep -c qemu-system || true)
 
-if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || ! vm_pick_kver >/dev/null 2>&1; then
-    echo "SKIP: qemu or a VM kernel with headers missing"
-    exit 77
-fi
+vm_need_qemu
 metabench=$BUILD/bin/uvfs-metabench
 for f in "$BUILD/bin/uvfsd" "$BUILD/bin/uvfs" "$metabench" \
          "$BUILD/backends/uvfs-memfs.so" "$BUILD/backends/uvfs-ext2.so"; do
@@ -60,11 +57,7 @@ done
 
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/uvfs-vm-bench.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
-KO=$("$VM/build-kmod.sh" --werror "$TOP/kmod" "$OUT" \
-        UVFS_INCLUDE="$TOP/include" 2>"$OUT/build.err") || {
-    cat "$OUT/build.err" >&2
-    vm_die "building uvfs.ko failed"
-}
+KO=$(vm_build_uvfs_ko "$TOP" "$OUT")
 vm_log "built $KO"
 
 args=(--timeout "${UVFS_VM_TIMEOUT:-600}"

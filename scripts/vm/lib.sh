@@ -116,3 +116,24 @@ vm_add_uvfs() {
         _vm_args+=(--bin "$so:/root/backends/${so##*/}")
     done
 }
+
+# vm_need_qemu: exit 77 (skipped) without qemu or a VM kernel with headers.
+vm_need_qemu() {
+    if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || ! vm_pick_kver >/dev/null 2>&1; then
+        echo "SKIP: qemu or a VM kernel with headers missing"
+        exit 77
+    fi
+}
+
+# vm_build_uvfs_ko TOP OUT: build TOP/kmod against the VM kernel (warnings
+# fatal) into OUT and print the .ko's path; on failure show the compiler's
+# output and exit 1.
+vm_build_uvfs_ko() {
+    local top=$1 out=$2
+    "$VM/build-kmod.sh" --werror "$top/kmod" "$out" \
+        UVFS_INCLUDE="$top/include" 2>"$out/build.err" || {
+        cat "$out/build.err" >&2
+        echo "FAIL: building uvfs.ko failed" >&2
+        exit 1
+    }
+}

@@ -32,10 +32,7 @@ VM_PROG=vm-kmod
 BUILD=$(cd "$1" && pwd)
 T0=$(date +%s.%N)
 
-if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || ! vm_pick_kver >/dev/null 2>&1; then
-    echo "SKIP: qemu or a VM kernel with headers missing"
-    exit 77
-fi
+vm_need_qemu
 
 suite=$BUILD/tests/posix/uvfs-posix-suite
 [[ -x "$suite" ]] || suite=$BUILD/bin/uvfs-posix-suite
@@ -45,12 +42,7 @@ done
 
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/uvfs-vm-kmod.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
-KO=$("$VM/build-kmod.sh" --werror "$TOP/kmod" "$OUT" \
-        UVFS_INCLUDE="$TOP/include" 2>"$OUT/build.err") || {
-    cat "$OUT/build.err" >&2
-    echo "FAIL: building uvfs.ko failed" >&2
-    exit 1
-}
+KO=$(vm_build_uvfs_ko "$TOP" "$OUT")
 vm_log "built $KO"
 # the misbehaving daemon (chan_test.c): plain cc, it only needs proto.h
 ${CC:-cc} -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$TOP/include" \

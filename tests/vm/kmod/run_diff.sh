@@ -38,10 +38,7 @@ VM_PROG=vm-ext2-diff
 BUILD=$(cd "$1" && pwd)
 T0=$(date +%s.%N)
 
-if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || ! vm_pick_kver >/dev/null 2>&1; then
-    echo "SKIP: qemu or a VM kernel with headers missing"
-    exit 77
-fi
+vm_need_qemu
 
 SEEDS=${UVFS_VM_DIFF_SEEDS:-2}
 SEED0=${UVFS_VM_DIFF_SEED0:-1}
@@ -64,12 +61,7 @@ done
 
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/uvfs-vm-diff.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
-KO=$("$VM/build-kmod.sh" --werror "$TOP/kmod" "$OUT" \
-        UVFS_INCLUDE="$TOP/include" 2>"$OUT/build.err") || {
-    cat "$OUT/build.err" >&2
-    echo "FAIL: building uvfs.ko failed" >&2
-    exit 1
-}
+KO=$(vm_build_uvfs_ko "$TOP" "$OUT")
 vm_log "built $KO; seeds $SEED0..$((SEED0 + SEEDS - 1)), $OPS ops, VM timeout $TIMEOUT s"
 
 args=(--timeout "$TIMEOUT"
