@@ -2,6 +2,7 @@
 /*
  * Sessions (one mounted backend instance) and their statistics.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -87,6 +88,26 @@ int uvfs_session_mount(struct uvfs_session *se, const char *source, char *err,
 		return ret;
 	}
 	se->mounted = true;
+	return 0;
+}
+
+int uvfs_mount_set_subtype(const struct uvfs_mount_args *args,
+			   const char *name)
+{
+	struct uvfs_session *se = args->session;
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n >= sizeof(se->subtype_buf))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_' &&
+		    name[i] != '-')
+			return -EINVAL;
+	/* the user's -o subtype= wins; the backend's name is the default */
+	if (se->opts.subtype && se->opts.subtype != se->backend->name)
+		return 0;
+	memcpy(se->subtype_buf, name, n + 1);
+	se->opts.subtype = se->subtype_buf;
 	return 0;
 }
 

@@ -104,6 +104,7 @@ struct uvfs_session {
 	uint32_t proto_minor;
 	uint32_t max_write;
 	bool mounted;
+	char subtype_buf[32];		/* uvfs_mount_set_subtype() */
 	struct uvfs_opstats stats[UVFS_OP_MAX];
 };
 

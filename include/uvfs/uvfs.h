@@ -247,6 +247,15 @@ int uvfs_notify_inval_inode(struct uvfs_session *se, uint64_t ino,
 int uvfs_notify_inval_entry(struct uvfs_session *se, uint64_t parent,
 			    const char *name);
 
+/*
+ * From mount(): name the filesystem SOURCE holds ("ext4" for an ext4 image),
+ * shown in /proc/mounts as fuse.NAME or uvfs.NAME.  Without it the backend's
+ * name is shown; -o subtype= given by the user wins over both.  NAME is
+ * copied; at most 31 characters of [A-Za-z0-9_-].  0 or -EINVAL.
+ */
+int uvfs_mount_set_subtype(const struct uvfs_mount_args *args,
+			   const char *name);
+
 /* Log a line to the daemon's log (stderr or syslog when detached). */
 void uvfs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
