@@ -32,7 +32,8 @@ static void do_init(struct uvfs_req *req, const struct uvfs_msg *msg)
 	const struct uvfs_init_in *in = ARG(msg, struct uvfs_init_in);
 	struct uvfs_session *se = req->se;
 	struct uvfs_init_out out = { 0 };
-	const char *name = se->backend->name;
+	const char *name = se->opts.subtype ? se->opts.subtype :
+					   se->backend->name;
 	struct iovec iov[2];
 
 	if (in->major != UVFS_PROTO_MAJOR) {
