@@ -6,6 +6,13 @@
  *
  * The handle reads the inode from disk, which equals our cached copy; after
  * a change we reload the copy, since libext2fs rewrote the inode.
+ *
+ * A filesystem without the ext_attr feature (every revision 0 image, and
+ * mke2fs -O ^ext_attr) has no attributes, and libext2fs will not open a
+ * handle on it at all.  As in the kernel's ext2/ext4: reads find nothing
+ * (ENODATA, an empty list), and the first setxattr turns the feature on,
+ * upgrading a revision 0 superblock to revision 1 first, since revision 0
+ * has no feature fields (ext4_update_dynamic_rev does the same).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -32,6 +39,14 @@ static int check_name(const char *name)
 	return -EOPNOTSUPP;
 }
 
+/* libext2fs opens xattr handles only with one of these features */
+static bool has_xattrs(struct e2fs *e2)
+{
+	return ext2fs_has_feature_xattr(e2->fs->super) ||
+	       ext2fs_has_feature_inline_data(e2->fs->super);
+}
+
+/* -ENODATA: the filesystem has no attributes at all (see above). */
 static int xattrs_open(struct e2fs *e2, uint64_t nodeid,
 		       struct e2_node **n, struct ext2_xattr_handle **h)
 {
@@ -39,6 +54,8 @@ static int xattrs_open(struct e2fs *e2, uint64_t nodeid,
 
 	if (err)
 		return err;
+	if (!has_xattrs(e2))
+		return -ENODATA;
 	err = e2_err(ext2fs_xattrs_open(e2->fs, (*n)->ino, h));
 	if (err)
 		return err;
@@ -76,6 +93,53 @@ static int do_setxattr(struct e2fs *e2, struct e2_node *n,
 	return e2_err(ext2fs_xattr_set(h, name, value, size));
 }
 
+/* The superblock fields enable_xattrs() may change, to undo them. */
+struct sb_undo {
+	bool changed;
+	uint32_t rev_level, first_ino, compat;
+	uint16_t inode_size;
+};
+
+/*
+ * Turn the ext_attr feature on for a setxattr, in memory; the superblock
+ * is marked dirty and reaches the image with the next e2_fs_sync() or the
+ * unmount, like the free counts of the blocks the attribute takes.
+ */
+static void enable_xattrs(struct e2fs *e2, struct sb_undo *u)
+{
+	struct ext2_super_block *sb = e2->fs->super;
+
+	u->changed = false;
+	if (has_xattrs(e2))
+		return;
+	u->changed = true;
+	u->rev_level = sb->s_rev_level;
+	u->first_ino = sb->s_first_ino;
+	u->inode_size = sb->s_inode_size;
+	u->compat = sb->s_feature_compat;
+	if (sb->s_rev_level == EXT2_GOOD_OLD_REV)
+		uvfs_log("ext2: warning: updating to revision 1 for the "
+			 "ext_attr feature; the backup superblocks stay at "
+			 "revision 0 until e2fsck");
+	/* 128-byte inodes, first inode 11: what revision 0 implies */
+	ext2fs_update_dynamic_rev(e2->fs);
+	ext2fs_set_feature_xattr(sb);
+	ext2fs_mark_super_dirty(e2->fs);
+}
+
+/* The setxattr failed: nothing uses the feature, take it back. */
+static void undo_enable_xattrs(struct e2fs *e2, const struct sb_undo *u)
+{
+	struct ext2_super_block *sb = e2->fs->super;
+
+	if (!u->changed)
+		return;
+	sb->s_rev_level = u->rev_level;
+	sb->s_first_ino = u->first_ino;
+	sb->s_inode_size = u->inode_size;
+	sb->s_feature_compat = u->compat;
+}
+
 /* After libext2fs rewrote the inode: refresh our copy and its ctime. */
 static int after_change(struct e2fs *e2, struct e2_node *n)
 {
@@ -92,7 +156,9 @@ void ext2_setxattr(struct uvfs_req *req, uint64_t nodeid, const char *name,
 {
 	struct e2fs *e2 = uvfs_req_priv(req);
 	struct ext2_xattr_handle *h;
+	struct sb_undo undo = { 0 };
 	struct e2_node *n;
+	bool stored = false;
 	int err;
 
 	pthread_mutex_lock(&e2->lock);
@@ -100,15 +166,22 @@ void ext2_setxattr(struct uvfs_req *req, uint64_t nodeid, const char *name,
 	if (!err)
 		err = e2_check_writable(e2);
 	if (!err)
+		err = e2_node_get_id(e2, nodeid, &n);
+	if (!err) {
+		enable_xattrs(e2, &undo);
 		err = xattrs_open(e2, nodeid, &n, &h);
+	}
 	if (!err) {
 		err = do_setxattr(e2, n, h, name, value, size, flags);
 		ext2fs_xattrs_close(&h);
+		stored = !err;
 		if (!err)
 			err = after_change(e2, n);
 		else
 			e2_node_reload(e2, n);
 	}
+	if (!stored)
+		undo_enable_xattrs(e2, &undo);
 	pthread_mutex_unlock(&e2->lock);
 	uvfs_reply_err(req, err);
 }
@@ -207,6 +280,8 @@ void ext2_listxattr(struct uvfs_req *req, uint64_t nodeid, size_t size)
 		ext2fs_xattrs_close(&h);
 		if (!err)
 			err = c.err;
+	} else if (err == -ENODATA) {
+		err = 0;	/* no attributes on this filesystem */
 	}
 	pthread_mutex_unlock(&e2->lock);
 	if (err)
