@@ -12,8 +12,20 @@
 
 #include "uvfs_i.h"
 
-#ifndef UVFS_PLUGIN_DIR
-#define UVFS_PLUGIN_DIR "/usr/local/lib/uvfs"
+/*
+ * Where the plugins are, as CMake computed it: the build tree's bin and
+ * backends directories, and the installed plugin directory relative to the
+ * installed bin directory (BINDIR -> LIBDIR/uvfs), so that an install
+ * staged under DESTDIR or moved as a whole finds its own plugins.
+ */
+#ifndef UVFS_BUILD_BIN_DIR
+#error "UVFS_BUILD_BIN_DIR: the build tree's bin directory"
+#endif
+#ifndef UVFS_BUILD_PLUGIN_DIR
+#error "UVFS_BUILD_PLUGIN_DIR: the build tree's backends directory"
+#endif
+#ifndef UVFS_PLUGIN_REL_DIR
+#error "UVFS_PLUGIN_REL_DIR: the plugin directory relative to BINDIR"
 #endif
 
 #define MAX_DIRS 8
@@ -54,42 +66,48 @@ static bool valid_name(const char *name)
 	return true;
 }
 
-/* Where to look, in order: $UVFS_BACKEND_PATH, next to the executable,
- * the build tree, the install directory. */
+/*
+ * Where to look, in order: $UVFS_BACKEND_PATH, then one directory that
+ * depends on where the running executable is.  A program run from the
+ * build tree's bin directory uses the build's backends; any other one
+ * (installed, staged under DESTDIR) uses the installed plugin directory
+ * relative to its own directory, and never the build tree: an installed
+ * uvfsd must not offer a backend that was only ever built.
+ */
 static int search_dirs(char dirs[MAX_DIRS][PATH_MAX])
 {
-	static const char *const rel[] = { "/backends", "/../backends",
-					   "/../lib/uvfs" };
 	const char *env = getenv("UVFS_BACKEND_PATH");
-	char exe[PATH_MAX];
+	char exe[PATH_MAX], build_bin[PATH_MAX], *slash;
 	int n = 0;
 	ssize_t len;
-	size_t i;
 
 	if (env && env[0]) {
 		char *copy = strdup(env), *save = NULL, *tok;
 
 		for (tok = copy ? strtok_r(copy, ":", &save) : NULL;
-		     tok && n < MAX_DIRS - 5; tok = strtok_r(NULL, ":", &save))
+		     tok && n < MAX_DIRS - 1; tok = strtok_r(NULL, ":", &save))
 			snprintf(dirs[n++], PATH_MAX, "%s", tok);
 		free(copy);
 	}
+	/* /proc/self/exe is the resolved path: symlinks to it do not count */
 	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (len > 0) {
-		char *slash;
-
-		exe[len] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash)
-			*slash = '\0';
-		for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++)
-			snprintf(dirs[n++], PATH_MAX, "%.*s%s",
-				 PATH_MAX - 16, exe, rel[i]);
-	}
-#ifdef UVFS_BUILD_PLUGIN_DIR
-	snprintf(dirs[n++], PATH_MAX, "%s", UVFS_BUILD_PLUGIN_DIR);
-#endif
-	snprintf(dirs[n++], PATH_MAX, "%s", UVFS_PLUGIN_DIR);
+	if (len <= 0)
+		return n;
+	exe[len] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return n;
+	*slash = '\0';
+	/* the build directory may have been named through a symlink */
+	if (!realpath(UVFS_BUILD_BIN_DIR, build_bin))
+		snprintf(build_bin, sizeof(build_bin), "%s",
+			 UVFS_BUILD_BIN_DIR);
+	if (!strcmp(exe, build_bin))
+		snprintf(dirs[n++], PATH_MAX, "%s", UVFS_BUILD_PLUGIN_DIR);
+	else
+		snprintf(dirs[n++], PATH_MAX, "%.*s/%s",
+			 (int)(PATH_MAX - sizeof(UVFS_PLUGIN_REL_DIR) - 2),
+			 exe, UVFS_PLUGIN_REL_DIR);
 	return n;
 }
 

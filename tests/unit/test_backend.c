@@ -6,6 +6,12 @@
  * and no session is made of them.  An older backend's shorter ops table is
  * accepted: the ops past its ops_size are never read.  The .so files are
  * built from testbe.c into TESTBE_DIR.
+ *
+ * Where backends are searched: a program in the build tree's bin directory
+ * finds the build's backends; the same program copied elsewhere (as an
+ * install puts it) finds only those in <its dir>/UVFS_PLUGIN_REL_DIR,
+ * never the build tree's; $UVFS_BACKEND_PATH comes first for both.  This
+ * binary, run as "test_backend --list-backends", lists what it finds.
  */
 #include <check.h>
 #include <errno.h>
@@ -15,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "uvfs/libuvfs.h"
@@ -22,6 +29,9 @@
 
 #ifndef TESTBE_DIR
 #error "TESTBE_DIR: where the test backends are built"
+#endif
+#ifndef UVFS_PLUGIN_REL_DIR
+#error "UVFS_PLUGIN_REL_DIR: the installed plugin dir relative to BINDIR"
 #endif
 
 #define OPS_SIZE ((uint32_t)sizeof(struct uvfs_ops))
@@ -253,10 +263,139 @@ START_TEST(test_load_not_found)
 }
 END_TEST
 
-int main(void)
+/* Copy the file from to to, with mode. */
+static void copy_file(const char *from, const char *to, mode_t mode)
 {
-	Suite *s = suite_create("backend");
-	TCase *tc = tcase_create("backend");
+	char buf[65536];
+	int in, out;
+	ssize_t n;
+
+	in = open(from, O_RDONLY);
+	ck_assert_msg(in >= 0, "%s: %m", from);
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	ck_assert_msg(out >= 0, "%s: %m", to);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		ck_assert_int_eq(write(out, buf, (size_t)n), n);
+	ck_assert_int_eq(n, 0);
+	close(in);
+	ck_assert_int_eq(close(out), 0);
+}
+
+static void mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX], *p;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		ck_assert_msg(mkdir(tmp, 0755) == 0 || errno == EEXIST,
+			      "mkdir %s: %m", tmp);
+		*p = '/';
+	}
+	ck_assert_msg(mkdir(tmp, 0755) == 0 || errno == EEXIST,
+		      "mkdir %s: %m", tmp);
+}
+
+/* Run "EXE --list-backends" with $UVFS_BACKEND_PATH set to env (or unset
+ * if NULL); its output, one name a line, into out. */
+static void list_backends(const char *exe, const char *env, char *out,
+			  size_t outlen)
+{
+	char cmd[2 * PATH_MAX + 64];
+	size_t len = 0, n;
+	FILE *p;
+
+	if (env)
+		snprintf(cmd, sizeof(cmd), "UVFS_BACKEND_PATH='%s' '%s' "
+			 "--list-backends", env, exe);
+	else
+		snprintf(cmd, sizeof(cmd), "env -u UVFS_BACKEND_PATH '%s' "
+			 "--list-backends", exe);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	while (len + 1 < outlen &&
+	       (n = fread(out + len, 1, outlen - 1 - len, p)) > 0)
+		len += n;
+	out[len] = '\0';
+	pclose(p);
+}
+
+START_TEST(test_search_build_tree)
+{
+	char exe[PATH_MAX], out[4096];
+	ssize_t len;
+
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ck_assert_int_gt(len, 0);
+	exe[len] = '\0';
+	/* in the build tree: the build's backends, the test ones not */
+	list_backends(exe, NULL, out, sizeof(out));
+	ck_assert_msg(strstr(out, "memfs\n") && !strstr(out, "tb-good"),
+		      "build tree lists: %s", out);
+	/* $UVFS_BACKEND_PATH first, then the build's */
+	list_backends(exe, TESTBE_DIR, out, sizeof(out));
+	ck_assert_msg(!strncmp(out, "tb-", 3) && strstr(out, "tb-good\n") &&
+		      strstr(out, "\nmemfs\n"), "with the path: %s", out);
+	ck_assert_ptr_null(strstr(strstr(out, "\nmemfs\n"), "tb-"));
+}
+END_TEST
+
+START_TEST(test_search_installed)
+{
+	char root[] = "/tmp/test_backend.XXXXXX";
+	char exe[PATH_MAX], copy[PATH_MAX], plugins[PATH_MAX];
+	char so[PATH_MAX + 32], out[4096], empty[PATH_MAX];
+	ssize_t len;
+
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ck_assert_int_gt(len, 0);
+	exe[len] = '\0';
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	snprintf(copy, sizeof(copy), "%s/usr/bin", root);
+	mkdir_p(copy);
+	snprintf(copy, sizeof(copy), "%s/usr/bin/test_backend", root);
+	copy_file(exe, copy, 0755);
+	snprintf(plugins, sizeof(plugins), "%s/usr/bin/%s", root,
+		 UVFS_PLUGIN_REL_DIR);
+	mkdir_p(plugins);
+	snprintf(so, sizeof(so), "%s/uvfs-tb-good.so", plugins);
+	copy_file(TESTBE_DIR "/uvfs-tb-good.so", so, 0644);
+
+	/* only the installed one: nothing from the build tree */
+	list_backends(copy, NULL, out, sizeof(out));
+	ck_assert_str_eq(out, "tb-good\n");
+	/* $UVFS_BACKEND_PATH first, still nothing from the build tree */
+	snprintf(empty, sizeof(empty), "%s/empty", root);
+	mkdir_p(empty);
+	snprintf(so, sizeof(so), "%s/uvfs-tb-other.so", empty);
+	copy_file(TESTBE_DIR "/uvfs-tb-good.so", so, 0644);
+	list_backends(copy, empty, out, sizeof(out));
+	ck_assert_str_eq(out, "tb-other\ntb-good\n");
+	/* and none installed: none at all */
+	snprintf(so, sizeof(so), "%s/uvfs-tb-good.so", plugins);
+	ck_assert_int_eq(unlink(so), 0);
+	list_backends(copy, NULL, out, sizeof(out));
+	ck_assert_str_eq(out, "");
+
+	snprintf(so, sizeof(so), "rm -rf '%s'", root);
+	ck_assert_int_eq(system(so), 0);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	Suite *s;
+	TCase *tc;
+
+	/* the lister the search tests run, from here and from a copy */
+	if (argc == 2 && !strcmp(argv[1], "--list-backends")) {
+		uvfs_backend_list(stdout);
+		return 0;
+	}
+	s = suite_create("backend");
+	tc = tcase_create("backend");
 
 	tcase_add_loop_test(tc, test_check_refuses, 0,
 			    sizeof(bad) / sizeof(bad[0]));
@@ -266,6 +405,8 @@ int main(void)
 			    sizeof(bad_so) / sizeof(bad_so[0]));
 	tcase_add_test(tc, test_load_good);
 	tcase_add_test(tc, test_load_not_found);
+	tcase_add_test(tc, test_search_build_tree);
+	tcase_add_test(tc, test_search_installed);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
