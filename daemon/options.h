@@ -31,6 +31,7 @@ struct uvfsd_options {
 	int foreground;
 	int stats;			/* --stats: print op counters at exit */
 	int allow_other;		/* -1: default (yes when run as root) */
+	int default_permissions;	/* -1: default (yes unless fakeroot) */
 	const char *backend;
 	const char *source;
 	const char *mountpoint;
@@ -47,6 +48,7 @@ struct uvfsd_options {
  */
 int uvfsd_parse_options(int argc, char **argv, struct uvfsd_options *opts,
 			char *err, size_t errlen);
-void uvfsd_usage(FILE *out);
+/* The help text; logfile is where a detached uvfsd without syslog logs. */
+void uvfsd_usage(FILE *out, const char *logfile);
 
 #endif

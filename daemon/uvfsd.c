@@ -14,10 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "mountlock.h"
+#include "mounts.h"
 #include "options.h"
 #include "probe.h"
 
@@ -29,39 +32,27 @@ static int die(const char *msg)
 	return 1;
 }
 
-/* Is path a mount point (or inside a dead FUSE mount)?  mountinfo knows. */
-static int mountpoint_in_use(const char *path)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	char line[4096];
-	int found = 0;
-
-	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f)) {
-		char mnt[PATH_MAX];
-
-		/* id parent major:minor root mountpoint ... */
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) == 1 &&
-		    !strcmp(mnt, path))
-			found = 1;
-	}
-	fclose(f);
-	return found;
-}
-
 static int check_mountpoint(const char *mp, char *real, char *err)
 {
+	struct uvfs_mounted m;
 	struct stat st;
 
-	if (stat(mp, &st) < 0) {
-		if (errno == ENOTCONN)
+	if (uvfs_abs_mountpoint(mp, real) == 0 && uvfs_mounted_at(real, &m)) {
+		if (uvfs_dead_mount(real, &m))
 			snprintf(err, ERRLEN,
-				 "mountpoint %s is a dead mount (try fusermount3 -u %s)",
-				 mp, mp);
+				 "mountpoint %s: %s (%s) is still mounted there "
+				 "but its daemon is gone; clear it with "
+				 "`uvfs umount %s`",
+				 mp, m.source, m.fstype, mp);
 		else
-			snprintf(err, ERRLEN, "mountpoint %s: %s", mp,
-				 strerror(errno));
+			snprintf(err, ERRLEN,
+				 "mountpoint %s is already in use (%s of type "
+				 "%s is mounted there)",
+				 mp, m.source, m.fstype);
+		return -1;
+	}
+	if (stat(mp, &st) < 0) {
+		snprintf(err, ERRLEN, "mountpoint %s: %s", mp, strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -70,12 +61,6 @@ static int check_mountpoint(const char *mp, char *real, char *err)
 	}
 	if (!realpath(mp, real)) {
 		snprintf(err, ERRLEN, "mountpoint %s: %s", mp, strerror(errno));
-		return -1;
-	}
-	if (mountpoint_in_use(real)) {
-		snprintf(err, ERRLEN,
-			 "mountpoint %s is already in use (something is mounted there)",
-			 mp);
 		return -1;
 	}
 	return 0;
@@ -93,13 +78,38 @@ static int check_source(const char *src, char *err)
 	return 0;
 }
 
-/* Leave the terminal's session; from now on log to syslog. */
+/* Where a detached uvfsd logs when there is no syslog socket. */
+static void log_file_path(char *path, size_t len)
+{
+	char dir[PATH_MAX], err[8];
+
+	uvfs_state_dir(dir, sizeof(dir), 0, err, sizeof(err));
+	snprintf(path, len, "%s/uvfsd.log", dir);
+}
+
+static int detached;
+
+/*
+ * Leave the terminal's session; from now on log to syslog, or to the log
+ * file when no syslog daemon listens (stderr is /dev/null from here on).
+ */
 static void detach_session(void)
 {
-	int fd;
+	char logfile[PATH_MAX + 16], dir[PATH_MAX], err[PATH_MAX + 128];
+	int fd, ret;
 
+	/* the state directory holds our lock already; this makes sure */
+	uvfs_state_dir(dir, sizeof(dir), 1, err, sizeof(err));
+	log_file_path(logfile, sizeof(logfile));
+	ret = uvfs_log_open("uvfsd", logfile);
+	if (ret < 0)
+		uvfs_log_prio(LOG_WARNING,
+			      "uvfsd: no syslog and cannot open %s: %s; "
+			      "messages are lost from now on",
+			      logfile, strerror(-ret));
 	if (setsid() < 0 || chdir("/") < 0)
-		uvfs_log("uvfsd: cannot detach fully: %s", strerror(errno));
+		uvfs_log_prio(LOG_WARNING, "uvfsd: cannot detach fully: %s",
+			      strerror(errno));
 	fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {
 		dup2(fd, 0);
@@ -108,7 +118,7 @@ static void detach_session(void)
 		if (fd > 2)
 			close(fd);
 	}
-	uvfs_log_to_syslog(1);
+	detached = 1;
 }
 
 /* Detach from the terminal after the mount succeeded. */
@@ -138,13 +148,9 @@ static void take_signals(void)
 /* The per-mountpoint lock `uvfs umount` waits on; fd or -1 with err. */
 static int take_lock(const char *mountpoint, char *err)
 {
-	int lock = uvfs_mountlock_take(mountpoint);
+	int lock = uvfs_mountlock_take(mountpoint, err, ERRLEN);
 
-	if (lock < 0)
-		snprintf(err, ERRLEN, "mountpoint %s: %s", mountpoint,
-			 lock == -EBUSY ? "another uvfsd serves it" :
-					  strerror(-lock));
-	return lock;
+	return lock < 0 ? -1 : lock;
 }
 
 static int serve_fuse(struct uvfs_session *se, const struct uvfsd_options *o,
@@ -178,6 +184,9 @@ static int serve_fuse(struct uvfs_session *se, const struct uvfsd_options *o,
 			return 1;
 		}
 	}
+	uvfs_log_prio(LOG_INFO, "uvfsd: %s mounted on %s (%s, fuse)",
+		      uvfs_session_opts(se)->fsname, mountpoint,
+		      uvfs_session_backend(se)->name);
 	ret = uvfs_fuse_loop(f);
 	uvfs_fuse_free(f);
 	/* Flush and release the source before dropping the lock: `uvfs
@@ -230,10 +239,14 @@ static int serve_kmod(struct uvfs_session *se, const struct uvfsd_options *o,
 		/* Tell the waiting parent the mount is up, then detach. */
 		st = 0;
 		if (write(pfd[1], &st, 1) != 1)
-			uvfs_log("uvfsd: parent gone before the mount came up");
+			uvfs_log_prio(LOG_WARNING,
+				      "uvfsd: parent gone before the mount came up");
 		close(pfd[1]);
 		detach_session();
 	}
+	uvfs_log_prio(LOG_INFO, "uvfsd: %s mounted on %s (%s, kmod)",
+		      uvfs_session_opts(se)->fsname, mountpoint,
+		      uvfs_session_backend(se)->name);
 	ret = uvfs_kmod_loop(k);
 	uvfs_kmod_free(k);
 	/* DESTROY already flushed the backend; this is a no-op then. */
@@ -251,6 +264,85 @@ fail:
 	return 1;
 }
 
+/*
+ * --help: our options, then each backend's own (its descriptor's usage
+ * text): of BACKEND when named, else of every backend found.
+ */
+static int print_help(const char *backend)
+{
+	char logfile[PATH_MAX + 16], err[ERRLEN], *names = NULL, *name;
+	const struct uvfs_backend *be;
+	size_t len = 0;
+	void *handle;
+	FILE *mem;
+
+	log_file_path(logfile, sizeof(logfile));
+	if (backend) {
+		be = uvfs_backend_load(backend, &handle, err, sizeof(err));
+		if (!be)
+			return die(err);
+		uvfsd_usage(stdout, logfile);
+		printf("\nbackend options:\n%s", be->usage ? be->usage : "");
+		uvfs_backend_unload(handle);
+		return 0;
+	}
+	uvfsd_usage(stdout, logfile);
+	mem = open_memstream(&names, &len);
+	if (!mem)
+		return 0;
+	uvfs_backend_list(mem);
+	fclose(mem);
+	printf("\nbackend options (uvfsd BACKEND --help shows one):\n");
+	for (name = strtok(names, "\n"); name; name = strtok(NULL, "\n")) {
+		be = uvfs_backend_load(name, &handle, err, sizeof(err));
+		if (!be)
+			continue;
+		fputs(be->usage ? be->usage : "", stdout);
+		uvfs_backend_unload(handle);
+	}
+	free(names);
+	return 0;
+}
+
+/* --stats: to stderr in the foreground, else line by line to the log. */
+static void report_stats(struct uvfs_session *se)
+{
+	char *buf = NULL, *line;
+	size_t len = 0;
+	FILE *mem;
+
+	if (!detached) {
+		uvfs_session_print_stats(se, stderr);
+		return;
+	}
+	mem = open_memstream(&buf, &len);
+	if (!mem)
+		return;
+	uvfs_session_print_stats(se, mem);
+	fclose(mem);
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		uvfs_log_prio(LOG_INFO, "uvfsd: stats: %s", line);
+	free(buf);
+}
+
+/*
+ * A backend refused to open SOURCE read-write for lack of permission:
+ * say that -o ro would work, when it would.
+ */
+static void hint_readonly(const struct uvfsd_options *o, const char *src,
+			  int ret, char *err)
+{
+	size_t n = strlen(err);
+
+	if (o->session.readonly || !strcmp(src, "none") ||
+	    (ret != -EACCES && ret != -EPERM && ret != -EROFS))
+		return;
+	if (access(src, W_OK) == 0 || access(src, R_OK) < 0)
+		return;
+	snprintf(err + n, ERRLEN - n,
+		 " (%s is not writable for you: mount it with -o ro)", src);
+}
+
 int main(int argc, char **argv)
 {
 	struct uvfsd_options o;
@@ -266,8 +358,7 @@ int main(int argc, char **argv)
 	}
 	switch (o.action) {
 	case UVFSD_HELP:
-		uvfsd_usage(stdout);
-		return 0;
+		return print_help(o.backend);
 	case UVFSD_VERSION:
 		printf("uvfsd %s (protocol %d.%d, backend API %d)\n",
 		       UVFS_VERSION, UVFS_PROTO_MAJOR, UVFS_PROTO_MINOR,
@@ -279,6 +370,11 @@ int main(int argc, char **argv)
 	case UVFSD_RUN:
 		break;
 	}
+	/* the kernel would refuse them later, less clearly */
+	if (geteuid() != 0 &&
+	    ~o.session.mnt_flags & o.session.mnt_flags_mask &
+		    (MS_NOSUID | MS_NODEV))
+		return die("-o suid and -o dev are for root only");
 
 	if (o.transport == UVFSD_TRANSPORT_AUTO)
 		o.transport = access("/dev/uvfs", R_OK | W_OK) == 0 ?
@@ -303,8 +399,11 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "out of memory");
 		goto out_unload_err;
 	}
-	if (uvfs_session_mount(se, src, err, sizeof(err)))
+	ret = uvfs_session_mount(se, src, err, sizeof(err));
+	if (ret) {
+		hint_readonly(&o, src, ret, err);
 		goto out_unload_err;
+	}
 
 	if (o.transport == UVFSD_TRANSPORT_DIRECT)
 		ret = uvfsd_probe(se, stdout) ? 1 : 0;
@@ -317,7 +416,10 @@ int main(int argc, char **argv)
 	 * is consistent (see `uvfs umount`). */
 	uvfs_session_unmount(se);
 	if (o.stats)
-		uvfs_session_print_stats(se, stderr);
+		report_stats(se);
+	if (detached)
+		uvfs_log_prio(LOG_INFO, "uvfsd: %s unmounted from %s, exit %d",
+			      uvfs_session_opts(se)->fsname, mp, ret);
 	uvfs_session_free(se);
 	uvfs_backend_unload(handle);
 	return ret;

@@ -39,6 +39,12 @@ void uvfs_req_init(struct uvfs_req *req, struct uvfs_session *se,
 	req->in = *in;
 	req->ctx.uid = in->uid;
 	req->ctx.gid = in->gid;
+	/* -o fakeroot: the backend's own checks and the owner of what it
+	 * creates see root, whoever asked */
+	if (se->opts.fakeroot) {
+		req->ctx.uid = 0;
+		req->ctx.gid = 0;
+	}
 	req->ctx.pid = (pid_t)in->pid;
 	req->ctx.umask = in->umask;
 	req->reply_max = reply_max;
@@ -215,6 +221,28 @@ void uvfs_entry_to_wire(const struct uvfs_entry *e, struct uvfs_entry_out *o)
 	o->attr.ino = e->ino;
 }
 
+/*
+ * -o uid=,gid=,umask=: the kernel is shown these instead of the backend's
+ * values in every attribute it receives (entries, attributes, readdirplus
+ * records), so its permission checks and stat(2) agree.
+ */
+static bool overrides_attrs(const struct uvfs_session *se)
+{
+	return se->opts.set_uid || se->opts.set_gid || se->opts.set_umask;
+}
+
+static void override_attr(const struct uvfs_session *se, struct uvfs_attr *a)
+{
+	const struct uvfs_session_opts *o = &se->opts;
+
+	if (o->set_uid)
+		a->uid = o->uid;
+	if (o->set_gid)
+		a->gid = o->gid;
+	if (o->set_umask)
+		a->mode = (a->mode & S_IFMT) | (0777 & ~o->umask);
+}
+
 static int reply_one(struct uvfs_req *req, const void *p, size_t len)
 {
 	struct iovec iov = { (void *)p, len };
@@ -229,6 +257,7 @@ int uvfs_reply_entry(struct uvfs_req *req, const struct uvfs_entry *e)
 	if (!e->ino && req->in.opcode != UVFS_OP_LOOKUP)
 		return uvfs_reply_err(req, -EIO);
 	uvfs_entry_to_wire(e, &o);
+	override_attr(req->se, &o.attr);
 	return reply_one(req, &o, sizeof(o));
 }
 
@@ -239,6 +268,7 @@ int uvfs_reply_create(struct uvfs_req *req, const struct uvfs_entry *e,
 
 	memset(&o, 0, sizeof(o));
 	uvfs_entry_to_wire(e, &o.entry);
+	override_attr(req->se, &o.entry.attr);
 	o.open.fh = fi->fh;
 	o.open.open_flags = (fi->direct_io ? UVFS_OPEN_DIRECT_IO : 0) |
 			    (fi->keep_cache ? UVFS_OPEN_KEEP_CACHE : 0) |
@@ -256,6 +286,7 @@ int uvfs_reply_attr(struct uvfs_req *req, const struct stat *attr,
 	uvfs_stat_to_attr(attr, &o.attr);
 	if (!o.attr.ino)
 		o.attr.ino = req->in.nodeid;
+	override_attr(req->se, &o.attr);
 	return reply_one(req, &o, sizeof(o));
 }
 
@@ -287,9 +318,41 @@ int uvfs_reply_write(struct uvfs_req *req, size_t count)
 	return reply_one(req, &o, sizeof(o));
 }
 
+/* A READDIRPLUS buffer with every record's attributes overridden: a
+ * copy, as the backend's buffer is const.  NULL on out-of-memory. */
+static void *override_direntplus(struct uvfs_session *se, const void *buf,
+				 size_t size)
+{
+	char *copy = malloc(size ? size : 1);
+	size_t off = 0;
+
+	if (!copy)
+		return NULL;
+	memcpy(copy, buf, size);
+	while (off + sizeof(struct uvfs_direntplus) <= size) {
+		struct uvfs_direntplus *d = (struct uvfs_direntplus *)(copy + off);
+		size_t reclen = UVFS_DIRENTPLUS_SIZE(d->dirent.namelen);
+
+		if (d->entry.nodeid)
+			override_attr(se, &d->entry.attr);
+		off += reclen;
+	}
+	return copy;
+}
+
 int uvfs_reply_buf(struct uvfs_req *req, const void *buf, size_t size)
 {
-	return reply_one(req, buf, size);
+	void *copy;
+	int ret;
+
+	if (req->in.opcode != UVFS_OP_READDIRPLUS || !overrides_attrs(req->se))
+		return reply_one(req, buf, size);
+	copy = override_direntplus(req->se, buf, size);
+	if (!copy)
+		return uvfs_reply_err(req, -ENOMEM);
+	ret = reply_one(req, copy, size);
+	free(copy);
+	return ret;
 }
 
 int uvfs_reply_statfs(struct uvfs_req *req, const struct statvfs *st)

@@ -1,23 +1,144 @@
 // SPDX-License-Identifier: MIT
 /*
- * Sessions (one mounted backend instance) and their statistics.
+ * Sessions (one mounted backend instance), their statistics, and the
+ * log every part of the library and the backends write to.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <paths.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "uvfs_i.h"
 
-static int log_syslog;
+/*
+ * The log: stderr until a detaching daemon calls uvfs_log_open(), then
+ * syslog or a file.  A detached daemon's stderr is /dev/null, so without
+ * a syslog socket (containers, minimal systems) its messages would be
+ * lost: the file is where they go then.
+ */
+enum { LOGTO_STDERR, LOGTO_SYSLOG, LOGTO_FILE };
+static int log_dest = LOGTO_STDERR;
+static int log_level = LOG_INFO;
+static FILE *log_file;
+static const char *log_ident = "uvfsd";
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void uvfs_log_to_syslog(int on)
 {
-	log_syslog = on;
+	log_dest = on ? LOGTO_SYSLOG : LOGTO_STDERR;
 	if (on)
-		openlog("uvfsd", LOG_PID, LOG_DAEMON);
+		openlog(log_ident, LOG_PID, LOG_DAEMON);
+}
+
+void uvfs_log_set_level(int prio)
+{
+	log_level = prio;
+}
+
+/* Does a syslog daemon (or journald) listen on /dev/log? */
+static int syslog_listening(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int types[2] = { SOCK_DGRAM, SOCK_STREAM };
+	int i, fd, ok = 0;
+
+	strcpy(sa.sun_path, _PATH_LOG);
+	for (i = 0; i < 2 && !ok; i++) {
+		fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		close(fd);
+	}
+	return ok;
+}
+
+int uvfs_log_open(const char *ident, const char *file)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	FILE *f;
+	int fd;
+
+	if (ident)
+		log_ident = ident;
+	if (syslog_listening()) {
+		uvfs_log_to_syslog(1);
+		return 1;
+	}
+	if (!file || snprintf(dir, sizeof(dir), "%s", file) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "a");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	setvbuf(f, NULL, _IOLBF, 0);
+	pthread_mutex_lock(&log_lock);
+	if (log_file)
+		fclose(log_file);
+	log_file = f;
+	log_dest = LOGTO_FILE;
+	pthread_mutex_unlock(&log_lock);
+	return 0;
+}
+
+static const char *prio_name(int prio)
+{
+	static const char *const names[] = { "emerg", "alert", "crit", "error",
+					     "warning", "notice", "info",
+					     "debug" };
+
+	return names[LOG_PRI(prio)];
+}
+
+static void log_v(int prio, const char *fmt, va_list ap)
+{
+	char stamp[32];
+	struct tm tm;
+	time_t now;
+
+	if (LOG_PRI(prio) > log_level)
+		return;
+	switch (log_dest) {
+	case LOGTO_SYSLOG:
+		vsyslog(LOG_PRI(prio), fmt, ap);
+		return;
+	case LOGTO_FILE:
+		now = time(NULL);
+		gmtime_r(&now, &tm);
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		pthread_mutex_lock(&log_lock);
+		fprintf(log_file, "%s %s[%d]: %s: ", stamp, log_ident,
+			(int)getpid(), prio_name(prio));
+		vfprintf(log_file, fmt, ap);
+		fputc('\n', log_file);
+		pthread_mutex_unlock(&log_lock);
+		return;
+	default:
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
 }
 
 void uvfs_log(const char *fmt, ...)
@@ -25,12 +146,16 @@ void uvfs_log(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (log_syslog) {
-		vsyslog(LOG_ERR, fmt, ap);
-	} else {
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-	}
+	log_v(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+void uvfs_log_prio(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(prio, fmt, ap);
 	va_end(ap);
 }
 

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -1236,6 +1237,41 @@ static int add_opt(char **opts, const char *key, const char *value)
 	return ret;
 }
 
+/*
+ * The generic mount flags the user chose (uvfs_session_opts.mnt_flags),
+ * as the option names libfuse's mount and fusermount3 take.
+ */
+static int add_mnt_flags(char **opts, const struct uvfs_session_opts *o)
+{
+	static const struct {
+		unsigned long flag;
+		const char *on, *off;
+	} map[] = {
+		{ MS_NOSUID, "nosuid", "suid" },
+		{ MS_NODEV, "nodev", "dev" },
+		{ MS_NOEXEC, "noexec", "exec" },
+		{ MS_NOATIME, "noatime", "atime" },
+		{ MS_NODIRATIME, "nodiratime", "diratime" },
+		{ MS_RELATIME, "relatime", "norelatime" },
+		{ MS_STRICTATIME, "strictatime", "nostrictatime" },
+		{ MS_LAZYTIME, "lazytime", "nolazytime" },
+		{ MS_SYNCHRONOUS, "sync", "async" },
+		{ MS_DIRSYNC, "dirsync", NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		const char *name;
+
+		if (!(o->mnt_flags_mask & map[i].flag))
+			continue;
+		name = o->mnt_flags & map[i].flag ? map[i].on : map[i].off;
+		if (name && add_opt(opts, name, NULL))
+			return -1;
+	}
+	return 0;
+}
+
 int uvfs_fuse_mount(struct uvfs_session *se, const char *mountpoint,
 		    struct uvfs_fuse **out, char *err, size_t errlen)
 {
@@ -1283,6 +1319,7 @@ int uvfs_fuse_mount(struct uvfs_session *se, const char *mountpoint,
 	    add_opt(&opts, "subtype",
 		    o->subtype ? o->subtype : se->backend->name) ||
 	    (o->readonly && add_opt(&opts, "ro", NULL)) ||
+	    add_mnt_flags(&opts, o) ||
 	    (o->allow_other && add_opt(&opts, "allow_other", NULL)) ||
 	    (o->default_permissions &&
 	     add_opt(&opts, "default_permissions", NULL)))

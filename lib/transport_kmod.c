@@ -397,6 +397,8 @@ int uvfs_kmod_mount(struct uvfs_session *se, const char *mountpoint,
 		 o->default_permissions ? ",default_permissions" : "");
 	if (o->readonly)
 		flags |= MS_RDONLY;
+	/* the generic flags the user chose (-o noexec, dev, ...) */
+	flags = (flags & ~o->mnt_flags_mask) | (o->mnt_flags & o->mnt_flags_mask);
 	source = o->fsname && o->fsname[0] ? o->fsname : se->backend->name;
 	if (mount(source, mountpoint, "uvfs", flags, opts) < 0) {
 		ret = -errno;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 
 #include "uvfs/uvfs.h"
@@ -29,6 +30,27 @@ struct uvfs_session_opts {
 	/* -o spin=: after serving a request, the FUSE transport polls this
 	 * many microseconds for the next one before it sleeps */
 	unsigned int spin_us;
+	/*
+	 * -o uid=,gid=,umask=: every attribute reply shows this owner, group
+	 * or permission bits (0777 & ~umask) instead of the backend's, as
+	 * libfuse's high-level API does; the kernel checks permissions
+	 * against what it is shown.
+	 */
+	int set_uid, set_gid, set_umask;
+	uid_t uid;
+	gid_t gid;
+	mode_t umask;
+	/* -o fakeroot: the backend sees every request as coming from root
+	 * (uid 0, gid 0), as fuse2fs -o fakeroot treats its callers */
+	int fakeroot;
+	/*
+	 * Generic mount flags (MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_NOATIME,
+	 * MS_RELATIME, MS_STRICTATIME, MS_NODIRATIME, MS_SYNCHRONOUS,
+	 * MS_DIRSYNC, MS_LAZYTIME): mnt_flags_mask holds the flags the user
+	 * chose, mnt_flags whether each is on.  Flags not in the mask keep the
+	 * transport's default (nosuid and nodev on, the rest off).
+	 */
+	unsigned long mnt_flags, mnt_flags_mask;
 };
 
 /* ---- backends ---- */
@@ -49,6 +71,15 @@ int uvfs_backend_check(const struct uvfs_backend *be, char *err,
 
 /* Send uvfs_log() lines to syslog instead of stderr (detached daemon). */
 void uvfs_log_to_syslog(int on);
+/*
+ * For a daemon about to detach: log to syslog when /dev/log accepts a
+ * connection, else append to file (its directory is created, mode 0700,
+ * if missing).  Returns 1 for syslog, 0 for the file, -errno if neither
+ * works (then lines still go to stderr).
+ */
+int uvfs_log_open(const char *ident, const char *file);
+/* Lines below this priority are dropped (default LOG_INFO: no debug). */
+void uvfs_log_set_level(int prio);
 
 /* ---- sessions ---- */
 

@@ -256,8 +256,15 @@ int uvfs_notify_inval_entry(struct uvfs_session *se, uint64_t parent,
 int uvfs_mount_set_subtype(const struct uvfs_mount_args *args,
 			   const char *name);
 
-/* Log a line to the daemon's log (stderr or syslog when detached). */
+/*
+ * Log a line to the daemon's log: stderr in the foreground; once detached,
+ * syslog (the journal) when /dev/log takes connections, else the log file
+ * named in `uvfsd --help`.  uvfs_log() logs at LOG_ERR; uvfs_log_prio()
+ * takes a syslog priority (LOG_WARNING, LOG_NOTICE, LOG_INFO, ...).
+ */
 void uvfs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void uvfs_log_prio(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #ifdef __cplusplus
 }
