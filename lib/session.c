@@ -236,6 +236,11 @@ int uvfs_mount_set_subtype(const struct uvfs_mount_args *args,
 	return 0;
 }
 
+void uvfs_mount_set_readonly(const struct uvfs_mount_args *args)
+{
+	args->session->opts.readonly = 1;
+}
+
 void uvfs_session_unmount(struct uvfs_session *se)
 {
 	if (!se->mounted)

@@ -126,6 +126,7 @@ static int data_io(struct e2fs *e2, bool write, uint64_t pos, void *buf,
 {
 	size_t done = 0;
 
+	pos += e2->data_off;	/* -o offset= */
 	while (done < len) {
 		ssize_t r = write ? pwrite(e2->data_fd, (char *)buf + done,
 					   len - done, (off_t)(pos + done)) :

@@ -67,7 +67,10 @@ struct e2_node {
 struct e2fs {
 	pthread_mutex_t lock;
 	ext2_filsys fs;
-	int data_fd;		/* the image, for file data (see above) */
+	int data_fd;		/* the image, for file data (see above);
+				 * also holds our claim on it */
+	uint64_t data_off;	/* -o offset=: where the filesystem starts */
+	int errors;		/* EXT2_ERRORS_*: what corruption does */
 	bool ro;
 	bool was_valid;		/* s_state had EXT2_VALID_FS at mount */
 	unsigned int bs;	/* block size */
@@ -85,6 +88,14 @@ static inline struct ext2_inode *e2_small(struct e2_node *n)
 }
 
 /* ---- ext2_main.c ---- */
+/* -o options of the backend */
+struct e2_mount_opts {
+	uint64_t offset;	/* offset=: bytes into SOURCE */
+	bool norecovery;	/* norecovery, noload */
+	int errors;		/* errors=: EXT2_ERRORS_*, 0: superblock's */
+	uint64_t fs_bytes;	/* the filesystem's size, from its superblock */
+};
+
 int e2_err(errcode_t err);
 /* Node id <-> ext2 inode number (swap root and bad-blocks inode). */
 static inline ext2_ino_t e2_ino(uint64_t nodeid)

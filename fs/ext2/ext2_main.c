@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,7 +118,6 @@ static const struct feature rw_refused[] = {
 	{ F_INCOMPAT, EXT4_FEATURE_INCOMPAT_ENCRYPT, "encrypt" },
 	{ F_INCOMPAT, EXT4_FEATURE_INCOMPAT_CASEFOLD, "casefold" },
 	{ F_INCOMPAT, EXT4_FEATURE_INCOMPAT_INLINE_DATA, "inline_data" },
-	{ F_INCOMPAT, EXT4_FEATURE_INCOMPAT_MMP, "mmp" },
 	{ F_INCOMPAT, EXT2_FEATURE_INCOMPAT_COMPRESSION, "compression" },
 	{ F_INCOMPAT, EXT4_FEATURE_INCOMPAT_DIRDATA, "dirdata" },
 	{ F_RO_COMPAT, EXT4_FEATURE_RO_COMPAT_VERITY, "verity" },
@@ -190,7 +190,11 @@ static const char *feature_names(int e2p_kind, uint32_t mask, char *buf,
 static int lib_unsupported(const struct uvfs_mount_args *args,
 			   const struct ext2_super_block *sb)
 {
-	uint32_t in = sb->s_feature_incompat & ~EXT2_LIB_FEATURE_INCOMPAT_SUPP;
+	/* ext2fs.h leaves MMP out of the mask unless the includer defines
+	 * CONFIG_MMP, though Debian's library is built with it */
+	uint32_t in = sb->s_feature_incompat &
+		      ~(EXT2_LIB_FEATURE_INCOMPAT_SUPP |
+			EXT4_FEATURE_INCOMPAT_MMP);
 	uint32_t ro = sb->s_feature_ro_compat &
 		      ~EXT2_LIB_FEATURE_RO_COMPAT_SUPP;
 	char names[256];
@@ -230,7 +234,8 @@ static int source_size(int fd, uint64_t *size)
  * cases are vague ("Bad magic number in super-block") and it does not
  * notice a truncated image at all.
  */
-static int precheck(const struct uvfs_mount_args *args)
+static int precheck(const struct uvfs_mount_args *args,
+		    struct e2_mount_opts *mo)
 {
 	struct ext2_super_block sb;
 	uint64_t size, need;
@@ -245,12 +250,20 @@ static int precheck(const struct uvfs_mount_args *args)
 		return err;
 	}
 	err = source_size(fd, &size);
-	n = pread(fd, &sb, sizeof(sb), SUPERBLOCK_OFFSET);
+	n = pread(fd, &sb, sizeof(sb), (off_t)(mo->offset + SUPERBLOCK_OFFSET));
 	close(fd);
 	if (err) {
 		MOUNT_ERR(args, "ext2: %s: %s", args->source, strerror(-err));
 		return err;
 	}
+	if (mo->offset >= size) {
+		MOUNT_ERR(args, "ext2: %s: offset=%llu is past the end of the "
+			  "source (%llu bytes)", args->source,
+			  (unsigned long long)mo->offset,
+			  (unsigned long long)size);
+		return -EINVAL;
+	}
+	size -= mo->offset;
 	if (n != (ssize_t)sizeof(sb) || sb.s_magic != EXT2_SUPER_MAGIC) {
 		MOUNT_ERR(args, "ext2: %s: not an ext2/ext3/ext4 filesystem "
 			  "(bad superblock magic)", args->source);
@@ -267,6 +280,7 @@ static int precheck(const struct uvfs_mount_args *args)
 	}
 	need = ext2fs_blocks_count(&sb) * (EXT2_MIN_BLOCK_SIZE
 					   << sb.s_log_block_size);
+	mo->fs_bytes = need;
 	if (size < need) {
 		MOUNT_ERR(args, "ext2: %s: image is truncated: %llu bytes, "
 			  "but the superblock says the filesystem has %llu",
@@ -280,7 +294,7 @@ static int precheck(const struct uvfs_mount_args *args)
 		return -EINVAL;
 	}
 	err = lib_unsupported(args, &sb);
-	if (err || args->readonly)
+	if (err || args->readonly || mo->norecovery)
 		return err;
 	feat = refused_feature(&sb);
 	if (feat) {
@@ -288,7 +302,8 @@ static int precheck(const struct uvfs_mount_args *args)
 			  "read-only; mount with -o ro", args->source, feat);
 		return -EROFS;
 	}
-	if (sb.s_feature_incompat & EXT3_FEATURE_INCOMPAT_RECOVER) {
+	if ((sb.s_feature_incompat & EXT3_FEATURE_INCOMPAT_RECOVER) &&
+	    !mo->norecovery) {
 		MOUNT_ERR(args, "ext2: %s: the journal needs recovery; run "
 			  "e2fsck first, or mount with -o ro", args->source);
 		return -EROFS;
@@ -301,13 +316,162 @@ static int precheck(const struct uvfs_mount_args *args)
 	return 0;
 }
 
-static int parse_options(const struct uvfs_mount_args *args)
+static int parse_errors(const struct uvfs_mount_args *args, const char *v,
+			struct e2_mount_opts *mo)
 {
-	if (args->options && *args->options) {
-		MOUNT_ERR(args, "ext2: unknown option(s): %s", args->options);
+	if (!strcmp(v, "continue"))
+		mo->errors = EXT2_ERRORS_CONTINUE;
+	else if (!strcmp(v, "remount-ro"))
+		mo->errors = EXT2_ERRORS_RO;
+	else if (!strcmp(v, "panic"))
+		mo->errors = EXT2_ERRORS_PANIC;
+	else {
+		MOUNT_ERR(args, "ext2: bad value for -o errors: '%s' "
+			  "(continue, remount-ro or panic)", v);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* offset=BYTES (decimal, 0x hex or with a K/M/G suffix) */
+static int parse_offset(const struct uvfs_mount_args *args, const char *v,
+			struct e2_mount_opts *mo)
+{
+	unsigned long long n;
+	char *end;
+
+	errno = 0;
+	n = strtoull(v, &end, 0);
+	if (*end && !end[1] && strchr("kKmMgG", *end)) {
+		int shift = (*end | 0x20) == 'k' ? 10 :
+			    (*end | 0x20) == 'm' ? 20 : 30;
+
+		if (n > (ULLONG_MAX >> shift))
+			errno = ERANGE;
+		n <<= shift;
+		end++;
+	}
+	if (!*v || *v == '-' || *end || errno || n > INT64_MAX / 2) {
+		MOUNT_ERR(args, "ext2: bad value for -o offset: '%s' (a byte "
+			  "offset, e.g. 1048576 or 1M)", v);
+		return -EINVAL;
+	}
+	mo->offset = n;
+	return 0;
+}
+
+/*
+ * The backend's own -o options.  uvfsd hands over the ones it does not
+ * know itself; anything left that we do not know either is an error.
+ */
+static int parse_options(const struct uvfs_mount_args *args,
+			 struct e2_mount_opts *mo)
+{
+	char buf[1024], *opt, *save = NULL;
+	int err = 0;
+
+	memset(mo, 0, sizeof(*mo));
+	if (!args->options || !*args->options)
+		return 0;
+	if (strlen(args->options) >= sizeof(buf)) {
+		MOUNT_ERR(args, "ext2: -o options too long");
+		return -EINVAL;
+	}
+	strcpy(buf, args->options);
+	for (opt = strtok_r(buf, ",", &save); opt && !err;
+	     opt = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(opt, "norecovery") || !strcmp(opt, "noload"))
+			mo->norecovery = true;
+		else if (!strncmp(opt, "offset=", 7))
+			err = parse_offset(args, opt + 7, mo);
+		else if (!strncmp(opt, "errors=", 7))
+			err = parse_errors(args, opt + 7, mo);
+		else {
+			MOUNT_ERR(args, "ext2: unknown option '%s' (see "
+				  "uvfsd ext2 --help)", opt);
+			err = -EINVAL;
+		}
+	}
+	return err;
+}
+
+/*
+ * What /proc/mounts calls the filesystem, decided as blkid does: ext4 if
+ * it uses anything ext3 does not know, ext3 if it has a journal.
+ */
+static const char *fs_type_name(const struct ext2_super_block *sb)
+{
+	const uint32_t ext3_incompat = EXT2_FEATURE_INCOMPAT_FILETYPE |
+				       EXT3_FEATURE_INCOMPAT_RECOVER |
+				       EXT2_FEATURE_INCOMPAT_META_BG;
+	const uint32_t ext3_ro_compat = EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER |
+					EXT2_FEATURE_RO_COMPAT_LARGE_FILE |
+					0x0004;	/* btree_dir */
+
+	if ((sb->s_feature_incompat & ~ext3_incompat) ||
+	    (sb->s_feature_ro_compat & ~ext3_ro_compat))
+		return "ext4";
+	if (sb->s_feature_compat & EXT3_FEATURE_COMPAT_HAS_JOURNAL)
+		return "ext3";
+	return "ext2";
+}
+
+/*
+ * Claim the bytes of the filesystem in SOURCE for this mount (see
+ * uvfs_source_claim()); the returned descriptor also carries file data.
+ */
+static int claim_source(const struct uvfs_mount_args *args,
+			const struct e2_mount_opts *mo, bool ro)
+{
+	char msg[512];
+	int fd;
+
+	fd = uvfs_source_claim(args->source, ro, mo->offset, mo->fs_bytes,
+			       msg, sizeof(msg));
+	if (fd == -EACCES && !ro)
+		MOUNT_ERR(args, "ext2: %s: %s (no write access: mount "
+			  "read-only with -o ro)", args->source,
+			  strerror(EACCES));
+	else if (fd < 0)
+		MOUNT_ERR(args, "ext2: %s", msg);
+	return fd;
+}
+
+/*
+ * Another node holds the image through ext4's multi-mount protection:
+ * the MMP block names the host and device (see ext2fs_mmp_start()).
+ */
+static void mmp_holder(const struct uvfs_mount_args *args,
+		       const struct e2_mount_opts *mo, errcode_t rc)
+{
+	struct ext2_super_block sb;
+	struct mmp_struct mmp;
+	int fd = open(args->source, O_RDONLY | O_CLOEXEC);
+	bool ok = false;
+
+	if (fd >= 0 &&
+	    pread(fd, &sb, sizeof(sb), (off_t)(mo->offset + SUPERBLOCK_OFFSET))
+		    == (ssize_t)sizeof(sb) && sb.s_mmp_block &&
+	    pread(fd, &mmp, sizeof(mmp),
+		  (off_t)(mo->offset + sb.s_mmp_block *
+			  (EXT2_MIN_BLOCK_SIZE << sb.s_log_block_size)))
+		    == (ssize_t)sizeof(mmp) && mmp.mmp_magic == EXT4_MMP_MAGIC)
+		ok = true;
+	if (fd >= 0)
+		close(fd);
+	if (!ok) {
+		MOUNT_ERR(args, "ext2: %s: %s", args->source,
+			  error_message(rc));
+		return;
+	}
+	mmp.mmp_nodename[sizeof(mmp.mmp_nodename) - 1] = '\0';
+	mmp.mmp_bdevname[sizeof(mmp.mmp_bdevname) - 1] = '\0';
+	MOUNT_ERR(args, "ext2: %s is in use (multi-mount protection): %s on "
+		  "host '%s', device '%s'; if nothing uses it, clear it with "
+		  "'tune2fs -f -E clear_mmp'", args->source,
+		  mmp.mmp_seq == EXT4_MMP_SEQ_FSCK ? "held by e2fsck or uvfsd" :
+		  "mounted", (char *)mmp.mmp_nodename,
+		  (char *)mmp.mmp_bdevname);
 }
 
 /* Mark the filesystem "mounted, not clean" on disk, as the kernel does. */
@@ -341,20 +505,25 @@ static int start_rw(struct e2fs *e2, const struct uvfs_mount_args *args)
 
 static int ext2_mount(const struct uvfs_mount_args *args, void **priv)
 {
+	struct e2_mount_opts mo;
 	struct e2fs *e2;
 	struct e2_node *root;
+	char io_opts[64];
 	errcode_t rc;
 	int flags, err;
 
-	err = parse_options(args);
+	/* words, not "Unknown code ext2 152", from error_message() */
+	add_error_table(&et_ext2_error_table);
+	err = parse_options(args, &mo);
 	if (!err)
-		err = precheck(args);
+		err = precheck(args, &mo);
 	if (err)
 		return err;
 	e2 = calloc(1, sizeof(*e2));
 	if (!e2)
 		return -ENOMEM;
-	e2->ro = args->readonly;
+	e2->ro = args->readonly || mo.norecovery;
+	e2->data_off = mo.offset;
 	e2->data_fd = -1;
 	e2->nbuckets = 1024;
 	e2->nodes = calloc(e2->nbuckets, sizeof(*e2->nodes));
@@ -363,26 +532,40 @@ static int ext2_mount(const struct uvfs_mount_args *args, void **priv)
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&e2->lock, NULL);
-	flags = EXT2_FLAG_64BITS | (e2->ro ? 0 : EXT2_FLAG_RW);
-	rc = ext2fs_open2(args->source, NULL, flags, 0, 0, unix_io_manager,
-			  &e2->fs);
-	if (rc) {
-		MOUNT_ERR(args, "ext2: %s: %s", args->source,
-			  error_message(rc));
-		err = e2_err(rc);
+	if (mo.norecovery && !args->readonly) {
+		uvfs_log("ext2: %s: norecovery: mounting read-only, without "
+			 "replaying the journal", args->source);
+		uvfs_mount_set_readonly(args);
+	}
+	/* Before libext2fs writes anything: no second writer, ever. */
+	e2->data_fd = claim_source(args, &mo, e2->ro);
+	if (e2->data_fd < 0) {
+		err = e2->data_fd;
 		goto err_free;
 	}
+	snprintf(io_opts, sizeof(io_opts), "offset=%llu",
+		 (unsigned long long)mo.offset);
+	flags = EXT2_FLAG_64BITS | (e2->ro ? 0 : EXT2_FLAG_RW);
+	rc = ext2fs_open2(args->source, mo.offset ? io_opts : NULL, flags, 0, 0,
+			  unix_io_manager, &e2->fs);
+	if (rc) {
+		err = e2_err(rc);
+		if (rc == EXT2_ET_MMP_FAILED || rc == EXT2_ET_MMP_FSCK_ON ||
+		    rc == EXT2_ET_MMP_UNKNOWN_SEQ) {
+			mmp_holder(args, &mo, rc);
+			err = -EBUSY;
+		} else {
+			MOUNT_ERR(args, "ext2: %s: %s", args->source,
+				  error_message(rc));
+		}
+		goto err_close;
+	}
 	e2->bs = e2->fs->blocksize;
+	e2->errors = mo.errors ? mo.errors : e2->fs->super->s_errors;
+	uvfs_mount_set_subtype(args, fs_type_name(e2->fs->super));
 	/* file data bypasses the io cache, which must then never hold a
 	 * dirty block (see ext2_i.h) */
 	e2->fs->io->flags |= CHANNEL_FLAGS_WRITETHROUGH;
-	e2->data_fd = open(args->source, (e2->ro ? O_RDONLY : O_RDWR) |
-			   O_CLOEXEC);
-	if (e2->data_fd < 0) {
-		err = -errno;
-		MOUNT_ERR(args, "ext2: %s: %s", args->source, strerror(-err));
-		goto err_close;
-	}
 	/* Backup superblocks are e2fsck's business, as in the kernel. */
 	e2->fs->flags |= EXT2_FLAG_MASTER_SB_ONLY;
 	if (!e2->ro) {
@@ -408,7 +591,8 @@ static int ext2_mount(const struct uvfs_mount_args *args, void **priv)
 
 err_close:
 	e2_node_free_all(e2);
-	ext2fs_close_free(&e2->fs);
+	if (e2->fs)
+		ext2fs_close_free(&e2->fs);
 	if (e2->data_fd >= 0)
 		close(e2->data_fd);
 err_free:
@@ -592,7 +776,15 @@ static const struct uvfs_backend ext2_backend = {
 	.name = "ext2",
 	.usage = "ext2: an ext2/ext3/ext4 image or block device as SOURCE "
 		 "(libext2fs).\n"
-		 "    -o ro                  open the image read-only\n",
+		 "    -o ro                  open the image read-only\n"
+		 "    -o offset=BYTES        the filesystem starts BYTES into SOURCE\n"
+		 "                           (a partition of a disk image; K/M/G ok)\n"
+		 "    -o norecovery, noload  do not replay the journal: mount\n"
+		 "                           read-only, with a warning\n"
+		 "    -o errors=continue|remount-ro|panic\n"
+		 "                           on finding corruption: fail the one\n"
+		 "                           request, or also stop writing, or stop\n"
+		 "                           the daemon (default: the superblock's)\n",
 	.ops = &ext2_ops,
 	.mount = ext2_mount,
 	.unmount = ext2_unmount,

@@ -255,6 +255,22 @@ int uvfs_notify_inval_entry(struct uvfs_session *se, uint64_t parent,
  */
 int uvfs_mount_set_subtype(const struct uvfs_mount_args *args,
 			   const char *name);
+/* From mount(): mount read-only although rw was asked (e.g. -o norecovery). */
+void uvfs_mount_set_readonly(const struct uvfs_mount_args *args);
+
+/*
+ * From mount(): claim SOURCE (an image file or a block device) so that no
+ * second mount writes it at the same time.  Read-only claims share; a
+ * read-write claim excludes every other claim, kernel mounts of the block
+ * device, and loop devices of the file that are mounted or held.  Returns
+ * a descriptor of SOURCE (opened read-write unless readonly) that holds the
+ * claim until closed, or -errno (-EBUSY: in use) with one line naming the
+ * holder in err.  off and len (0: to the end) limit the claim to the bytes
+ * the filesystem occupies, e.g. one partition of a disk image.  See
+ * lib/claim.c.
+ */
+int uvfs_source_claim(const char *path, int readonly, uint64_t off,
+		      uint64_t len, char *err, size_t errlen);
 
 /*
  * Log a line to the daemon's log: stderr in the foreground; once detached,
