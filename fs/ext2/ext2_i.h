@@ -28,6 +28,7 @@
 #define UVFS_EXT2_I_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -71,6 +72,8 @@ struct e2fs {
 				 * also holds our claim on it */
 	uint64_t data_off;	/* -o offset=: where the filesystem starts */
 	int errors;		/* EXT2_ERRORS_*: what corruption does */
+	atomic_ulong nerrors;	/* requests failed by corruption */
+	atomic_bool stopped_writing;	/* errors=remount-ro struck */
 	bool ro;
 	bool was_valid;		/* s_state had EXT2_VALID_FS at mount */
 	unsigned int bs;	/* block size */
@@ -97,6 +100,8 @@ struct e2_mount_opts {
 };
 
 int e2_err(errcode_t err);
+/* uvfs_reply_err() that applies errors= when err is -EUCLEAN */
+int e2_reply_err(struct uvfs_req *req, int err);
 /* Node id <-> ext2 inode number (swap root and bad-blocks inode). */
 static inline ext2_ino_t e2_ino(uint64_t nodeid)
 {

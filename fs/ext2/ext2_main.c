@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -602,6 +603,16 @@ err_free:
 	return err;
 }
 
+/* After corruption was found, the superblock says so (see e2_fs_error). */
+static void note_errors(struct e2fs *e2)
+{
+	if (atomic_load(&e2->nerrors) &&
+	    !(e2->fs->super->s_state & EXT2_ERROR_FS)) {
+		e2->fs->super->s_state |= EXT2_ERROR_FS;
+		ext2fs_mark_super_dirty(e2->fs);
+	}
+}
+
 static void ext2_unmount(void *priv)
 {
 	struct e2fs *e2 = priv;
@@ -613,6 +624,7 @@ static void ext2_unmount(void *priv)
 	if (!e2->ro) {
 		if (e2->was_valid)
 			e2->fs->super->s_state |= EXT2_VALID_FS;
+		note_errors(e2);
 		e2->fs->super->s_wtime = (uint32_t)time(NULL);
 		ext2fs_mark_super_dirty(e2->fs);
 	}
@@ -633,7 +645,43 @@ static void ext2_unmount(void *priv)
 
 int e2_check_writable(struct e2fs *e2)
 {
-	return e2->ro ? -EROFS : 0;
+	return e2->ro || atomic_load(&e2->stopped_writing) ? -EROFS : 0;
+}
+
+/*
+ * A request failed because the image is corrupt: do what errors= (or the
+ * superblock's s_errors) says, as the kernel's ext4_error() does.  The
+ * error flag reaches the superblock at the next sync or the unmount, so
+ * that e2fsck checks the image before the next read-write mount.
+ */
+static void e2_fs_error(struct e2fs *e2)
+{
+	unsigned long n = atomic_fetch_add(&e2->nerrors, 1);
+
+	if (n < 10 || n % 1000 == 0)
+		uvfs_log_prio(LOG_ERR, "ext2: corruption found (%lu so far); "
+			      "run e2fsck after unmounting", n + 1);
+	switch (e2->errors) {
+	case EXT2_ERRORS_PANIC:
+		/* stop at once: no more writes, not even a flush */
+		uvfs_log_prio(LOG_CRIT, "ext2: errors=panic: stopping the "
+			      "daemon");
+		_exit(EXIT_FAILURE);
+	case EXT2_ERRORS_RO:
+		if (!atomic_exchange(&e2->stopped_writing, true))
+			uvfs_log_prio(LOG_CRIT, "ext2: errors=remount-ro: "
+				      "refusing writes from now on");
+		break;
+	default:
+		break;
+	}
+}
+
+int e2_reply_err(struct uvfs_req *req, int err)
+{
+	if (err == -EUCLEAN)
+		e2_fs_error(uvfs_req_priv(req));
+	return uvfs_reply_err(req, err);
 }
 
 /* Bitmaps, group descriptors, superblock, then fsync of the image. */
@@ -643,6 +691,7 @@ int e2_fs_sync(struct e2fs *e2)
 
 	if (e2->ro)
 		return 0;
+	note_errors(e2);
 	err = ext2fs_write_bitmaps(e2->fs);
 	if (!err) {
 		ext2fs_mark_super_dirty(e2->fs);
@@ -663,7 +712,7 @@ static void ext2_fsync(struct uvfs_req *req, uint64_t ino, int datasync,
 	pthread_mutex_lock(&e2->lock);
 	err = e2_fs_sync(e2);
 	pthread_mutex_unlock(&e2->lock);
-	uvfs_reply_err(req, err);
+	e2_reply_err(req, err);
 }
 
 static void ext2_statfs(struct uvfs_req *req, uint64_t ino)
@@ -731,7 +780,7 @@ static void ext2_access(struct uvfs_req *req, uint64_t nodeid, int mask)
 	if (!err)
 		err = check_access(&n->inode, uvfs_req_ctx(req), mask);
 	pthread_mutex_unlock(&e2->lock);
-	uvfs_reply_err(req, err);
+	e2_reply_err(req, err);
 }
 
 static const struct uvfs_ops ext2_ops = {
