@@ -960,7 +960,7 @@ static void do_readdir(struct uvfs_req *req, uint64_t nodeid, size_t size,
 		err = 0;
 out:
 	if (err)
-		uvfs_reply_err(req, err);
+		e2_reply_err(req, err);
 	else
 		uvfs_reply_buf(req, c.buf, c.used);
 	free(heap);

@@ -429,7 +429,7 @@ unlock:
 	pthread_mutex_unlock(&e2->lock);
 reply:
 	if (err)
-		uvfs_reply_err(req, err);
+		e2_reply_err(req, err);
 	else
 		uvfs_reply_buf(req, buf, len);
 	free(runs);
@@ -688,7 +688,7 @@ unlock:
 	pthread_mutex_unlock(&e2->lock);
 reply:
 	if (err)
-		uvfs_reply_err(req, err);
+		e2_reply_err(req, err);
 	else
 		uvfs_reply_write(req, (size_t)ret);
 	free(runs);
@@ -873,7 +873,7 @@ void ext2_fallocate(struct uvfs_req *req, uint64_t nodeid, int mode,
 		}
 	}
 	pthread_mutex_unlock(&e2->lock);
-	uvfs_reply_err(req, err);
+	e2_reply_err(req, err);
 }
 
 /* ------------------------------------------------------------------------
@@ -921,7 +921,7 @@ void ext2_lseek(struct uvfs_req *req, uint64_t nodeid, off_t off, int whence,
 	int err;
 
 	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
-		uvfs_reply_err(req, -EINVAL);
+		e2_reply_err(req, -EINVAL);
 		return;
 	}
 	pthread_mutex_lock(&e2->lock);
@@ -932,7 +932,7 @@ void ext2_lseek(struct uvfs_req *req, uint64_t nodeid, off_t off, int whence,
 		err = seek_data_hole(e2, n, (uint64_t)off, whence, &pos);
 	pthread_mutex_unlock(&e2->lock);
 	if (err)
-		uvfs_reply_err(req, err);
+		e2_reply_err(req, err);
 	else
 		uvfs_reply_lseek(req, (off_t)pos);
 }

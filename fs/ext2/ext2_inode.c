@@ -418,7 +418,7 @@ void ext2_lookup(struct uvfs_req *req, uint64_t parent, const char *name)
 		if (!uvfs_reply_entry(req, &e))
 			n->nlookup++;
 	} else {
-		uvfs_reply_err(req, err);
+		e2_reply_err(req, err);
 	}
 	pthread_mutex_unlock(&e2->lock);
 }
@@ -451,7 +451,7 @@ static void reply_attr(struct uvfs_req *req, struct e2fs *e2,
 	struct stat st;
 
 	if (err) {
-		uvfs_reply_err(req, err);
+		e2_reply_err(req, err);
 		return;
 	}
 	e2_stat(e2, n, &st);
@@ -572,7 +572,7 @@ void ext2_readlink(struct uvfs_req *req, uint64_t nodeid)
 	if (!err)
 		uvfs_reply_readlink(req, buf);
 	else
-		uvfs_reply_err(req, err);
+		e2_reply_err(req, err);
 	pthread_mutex_unlock(&e2->lock);
 }
 
@@ -602,7 +602,7 @@ static void open_common(struct uvfs_req *req, uint64_t nodeid,
 	/* Nobody else writes the image while we serve it. */
 	fi->keep_cache = 1;
 	if (err)
-		uvfs_reply_err(req, err);
+		e2_reply_err(req, err);
 	else if (!uvfs_reply_open(req, fi))
 		n->nopen++;
 	pthread_mutex_unlock(&e2->lock);
@@ -662,5 +662,5 @@ void ext2_release(struct uvfs_req *req, uint64_t nodeid,
 		e2_node_put(e2, n);
 	}
 	pthread_mutex_unlock(&e2->lock);
-	uvfs_reply_err(req, err);
+	e2_reply_err(req, err);
 }

@@ -285,7 +285,7 @@ static void new_node(struct uvfs_req *req, uint64_t parent, const char *name,
 	pthread_mutex_lock(&e2->lock);
 	err = make_node(req, parent, name, mode, rdev, target, &n);
 	if (err) {
-		uvfs_reply_err(req, err);
+		e2_reply_err(req, err);
 	} else {
 		e2_entry(e2, n, &e);
 		if (fi) {
@@ -318,7 +318,7 @@ void ext2_mknod(struct uvfs_req *req, uint64_t parent, const char *name,
 		new_node(req, parent, name, mode | S_IFREG, 0, NULL, NULL);
 		break;
 	default:
-		uvfs_reply_err(req, -EINVAL);
+		e2_reply_err(req, -EINVAL);
 	}
 }
 
@@ -383,7 +383,7 @@ void ext2_link(struct uvfs_req *req, uint64_t nodeid, uint64_t newparent,
 	pthread_mutex_lock(&e2->lock);
 	err = do_link(e2, nodeid, newparent, newname, &n);
 	if (err) {
-		uvfs_reply_err(req, err);
+		e2_reply_err(req, err);
 	} else {
 		e2_entry(e2, n, &e);
 		if (!uvfs_reply_entry(req, &e))
@@ -442,7 +442,7 @@ void ext2_unlink(struct uvfs_req *req, uint64_t parent, const char *name)
 	pthread_mutex_lock(&e2->lock);
 	err = remove_name(e2, parent, name, false);
 	pthread_mutex_unlock(&e2->lock);
-	uvfs_reply_err(req, err);
+	e2_reply_err(req, err);
 }
 
 void ext2_rmdir(struct uvfs_req *req, uint64_t parent, const char *name)
@@ -453,7 +453,7 @@ void ext2_rmdir(struct uvfs_req *req, uint64_t parent, const char *name)
 	pthread_mutex_lock(&e2->lock);
 	err = remove_name(e2, parent, name, true);
 	pthread_mutex_unlock(&e2->lock);
-	uvfs_reply_err(req, err);
+	e2_reply_err(req, err);
 }
 
 /* ---- rename ---- */
@@ -651,5 +651,5 @@ void ext2_rename(struct uvfs_req *req, uint64_t parent, const char *name,
 	if (!err)
 		err = do_rename(e2, parent, name, newparent, newname, flags);
 	pthread_mutex_unlock(&e2->lock);
-	uvfs_reply_err(req, err);
+	e2_reply_err(req, err);
 }

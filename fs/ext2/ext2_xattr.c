@@ -183,7 +183,7 @@ void ext2_setxattr(struct uvfs_req *req, uint64_t nodeid, const char *name,
 	if (!stored)
 		undo_enable_xattrs(e2, &undo);
 	pthread_mutex_unlock(&e2->lock);
-	uvfs_reply_err(req, err);
+	e2_reply_err(req, err);
 }
 
 /*
@@ -226,11 +226,11 @@ void ext2_getxattr(struct uvfs_req *req, uint64_t nodeid, const char *name,
 	}
 	pthread_mutex_unlock(&e2->lock);
 	if (err)
-		uvfs_reply_err(req, err);
+		e2_reply_err(req, err);
 	else if (size == 0)
 		uvfs_reply_xattr(req, len);
 	else if (len > size)
-		uvfs_reply_err(req, -ERANGE);
+		e2_reply_err(req, -ERANGE);
 	else
 		uvfs_reply_buf(req, value, len);
 	ext2fs_free_mem(&value);
@@ -285,11 +285,11 @@ void ext2_listxattr(struct uvfs_req *req, uint64_t nodeid, size_t size)
 	}
 	pthread_mutex_unlock(&e2->lock);
 	if (err)
-		uvfs_reply_err(req, err);
+		e2_reply_err(req, err);
 	else if (size == 0)
 		uvfs_reply_xattr(req, c.len);
 	else if (c.len > size)
-		uvfs_reply_err(req, -ERANGE);
+		e2_reply_err(req, -ERANGE);
 	else
 		uvfs_reply_buf(req, c.buf, c.len);
 	free(c.buf);
@@ -321,5 +321,5 @@ void ext2_removexattr(struct uvfs_req *req, uint64_t nodeid, const char *name)
 			err = after_change(e2, n);
 	}
 	pthread_mutex_unlock(&e2->lock);
-	uvfs_reply_err(req, err);
+	e2_reply_err(req, err);
 }
