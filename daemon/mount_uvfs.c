@@ -101,10 +101,11 @@ static void take_backend_opt(char *opts, char *name, size_t len)
 /*
  * Record helper=uvfs in utab so that umount(8) runs umount.uvfs (which
  * waits for the daemon) instead of unmounting by itself: the fstype it
- * sees is fuse.ext4 or uvfs.ext4, for which there is no helper.
+ * sees is fuse.ext4 or uvfs.ext4, for which there is no helper (it would
+ * look for umount.fuse.ext4, then umount.fuse).
  * mount(8) finds the entry there and does not write its own.
  */
-static void record_helper(const char *target, const char *fstype,
+static void record_helper(const char *target, const struct uvfs_mounted *m,
 			  const char *opts)
 {
 	struct libmnt_update *upd = mnt_new_update();
@@ -117,8 +118,9 @@ static void record_helper(const char *target, const char *fstype,
 		o = NULL;
 		goto out;
 	}
-	if (mnt_fs_set_target(fs, target) || mnt_fs_set_fstype(fs, fstype) ||
-	    mnt_fs_set_options(fs, o))
+	/* umount(8) merges our entry by source, target and root */
+	if (mnt_fs_set_source(fs, m->source) || mnt_fs_set_target(fs, target) ||
+	    mnt_fs_set_fstype(fs, m->fstype) || mnt_fs_set_options(fs, o))
 		goto out;
 	if (mnt_update_set_fs(upd, 0, NULL, fs) == 0)
 		mnt_update_table(upd, NULL);
@@ -287,7 +289,7 @@ int main(int argc, char **argv)
 		struct uvfs_mounted m;
 
 		if (uvfs_mounted_at(target, &m))
-			record_helper(target, m.fstype, opts);
+			record_helper(target, &m, opts);
 	}
 #else
 	(void)nomtab;

@@ -152,7 +152,11 @@ int uvfs_umount_wait(const char *prog, const char *arg, unsigned int timeout,
 		return 1;
 	}
 	if (!uvfs_mounted_at(mp, &m)) {
-		fprintf(stderr, "%s: %s: nothing is mounted there\n", prog, arg);
+		struct stat st;
+
+		fprintf(stderr, "%s: %s: %s\n", prog, arg,
+			stat(mp, &st) < 0 ? strerror(errno) :
+					    "nothing is mounted there");
 		return 1;
 	}
 	/* Open the lock before unmounting: the daemon removes it at exit. */

@@ -183,7 +183,8 @@ static int set_generic_flag(struct uvfsd_options *o, const char *p,
 			o->session.mnt_flags |= generic_flags[i].flag;
 		else
 			o->session.mnt_flags &= ~generic_flags[i].flag;
-		/* the atime modes exclude each other, as in the kernel */
+		/* the atime modes exclude each other, as in the kernel: the
+		 * last one said wins */
 		if (generic_flags[i].on &&
 		    (generic_flags[i].flag &
 		     (MS_NOATIME | MS_RELATIME | MS_STRICTATIME))) {
@@ -192,7 +193,7 @@ static int set_generic_flag(struct uvfsd_options *o, const char *p,
 					       ~generic_flags[i].flag;
 
 			o->session.mnt_flags &= ~others;
-			o->session.mnt_flags_mask |= others;
+			o->session.mnt_flags_mask &= ~others;
 		}
 		return 1;
 	}

@@ -337,7 +337,8 @@ static void hint_readonly(const struct uvfsd_options *o, const char *src,
 	if (o->session.readonly || !strcmp(src, "none") ||
 	    (ret != -EACCES && ret != -EPERM && ret != -EROFS))
 		return;
-	if (access(src, W_OK) == 0 || access(src, R_OK) < 0)
+	if (access(src, W_OK) == 0 || access(src, R_OK) < 0 ||
+	    strstr(err, "-o ro"))	/* the backend said it already */
 		return;
 	snprintf(err + n, ERRLEN - n,
 		 " (%s is not writable for you: mount it with -o ro)", src);

@@ -30,6 +30,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <fuse_lowlevel.h>
@@ -1239,34 +1240,44 @@ static int add_opt(char **opts, const char *key, const char *value)
 
 /*
  * The generic mount flags the user chose (uvfs_session_opts.mnt_flags),
- * as the option names libfuse's mount and fusermount3 take.
+ * as the option names libfuse's mount and fusermount3 take.  libfuse 3.14
+ * knows no relatime, strictatime, nodiratime, diratime or lazytime:
+ * relatime and diratime are what a FUSE mount does anyway; the others are
+ * ignored with a warning.
  */
 static int add_mnt_flags(char **opts, const struct uvfs_session_opts *o)
 {
 	static const struct {
 		unsigned long flag;
 		const char *on, *off;
+		bool unsupported;	/* "on" cannot be had over FUSE */
 	} map[] = {
-		{ MS_NOSUID, "nosuid", "suid" },
-		{ MS_NODEV, "nodev", "dev" },
-		{ MS_NOEXEC, "noexec", "exec" },
-		{ MS_NOATIME, "noatime", "atime" },
-		{ MS_NODIRATIME, "nodiratime", "diratime" },
-		{ MS_RELATIME, "relatime", "norelatime" },
-		{ MS_STRICTATIME, "strictatime", "nostrictatime" },
-		{ MS_LAZYTIME, "lazytime", "nolazytime" },
-		{ MS_SYNCHRONOUS, "sync", "async" },
-		{ MS_DIRSYNC, "dirsync", NULL },
+		{ MS_NOSUID, "nosuid", "suid", false },
+		{ MS_NODEV, "nodev", "dev", false },
+		{ MS_NOEXEC, "noexec", "exec", false },
+		{ MS_NOATIME, "noatime", "atime", false },
+		{ MS_SYNCHRONOUS, "sync", "async", false },
+		{ MS_DIRSYNC, "dirsync", NULL, false },
+		{ MS_RELATIME, NULL, NULL, false },
+		{ MS_NODIRATIME, "nodiratime", NULL, true },
+		{ MS_STRICTATIME, "strictatime", NULL, true },
+		{ MS_LAZYTIME, "lazytime", NULL, true },
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		const char *name;
+		bool on = o->mnt_flags & map[i].flag;
+		const char *name = on ? map[i].on : map[i].off;
 
-		if (!(o->mnt_flags_mask & map[i].flag))
+		if (!(o->mnt_flags_mask & map[i].flag) || !name)
 			continue;
-		name = o->mnt_flags & map[i].flag ? map[i].on : map[i].off;
-		if (name && add_opt(opts, name, NULL))
+		if (on && map[i].unsupported) {
+			uvfs_log_prio(LOG_WARNING,
+				      "uvfs: fuse: -o %s is not available over "
+				      "FUSE; ignored", name);
+			continue;
+		}
+		if (add_opt(opts, name, NULL))
 			return -1;
 	}
 	return 0;

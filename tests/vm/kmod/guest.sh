@@ -236,6 +236,12 @@ run_suite() {
     check "$tr $fs: uvfsd mounts" wait_mounted
     is_mounted || return 1
     grep " $MNT " /proc/mounts
+    # the type names what the image holds: uvfs.ext4 / fuse.ext4
+    if [ "$fs" = ext4 ]; then
+        t=fuse.ext4
+        [ "$tr" = kmod ] && t=uvfs.ext4
+        check "$tr $fs: /proc/mounts type $t" grep -q " $MNT $t " /proc/mounts
+    fi
     T0=$(now)
     uvfs-posix-suite $MNT >/tmp/suite-$tr-$fs.out 2>&1
     rc=$?
