@@ -236,11 +236,10 @@ static int source_size(int fd, uint64_t *size)
  * notice a truncated image at all.
  */
 static int precheck(const struct uvfs_mount_args *args,
-		    struct e2_mount_opts *mo)
+		    struct e2_mount_opts *mo, struct ext2_super_block *sbp)
 {
 	struct ext2_super_block sb;
 	uint64_t size, need;
-	const char *feat;
 	ssize_t n;
 	int fd, err;
 
@@ -294,6 +293,24 @@ static int precheck(const struct uvfs_mount_args *args,
 			  "device, not a filesystem", args->source);
 		return -EINVAL;
 	}
+	*sbp = sb;
+	return 0;
+}
+
+/*
+ * What the superblock says about mounting it: features libext2fs or we
+ * cannot handle, a journal to replay, recorded errors.  Only once the
+ * image is ours (see claim_source()): an image mounted elsewhere always
+ * looks as if it needed recovery.
+ */
+static int check_features(const struct uvfs_mount_args *args,
+			  const struct e2_mount_opts *mo,
+			  const struct ext2_super_block *sbp)
+{
+	struct ext2_super_block sb = *sbp;
+	const char *feat;
+	int err;
+
 	err = lib_unsupported(args, &sb);
 	if (err || args->readonly || mo->norecovery)
 		return err;
@@ -506,6 +523,7 @@ static int start_rw(struct e2fs *e2, const struct uvfs_mount_args *args)
 
 static int ext2_mount(const struct uvfs_mount_args *args, void **priv)
 {
+	struct ext2_super_block sb;
 	struct e2_mount_opts mo;
 	struct e2fs *e2;
 	struct e2_node *root;
@@ -517,7 +535,7 @@ static int ext2_mount(const struct uvfs_mount_args *args, void **priv)
 	add_error_table(&et_ext2_error_table);
 	err = parse_options(args, &mo);
 	if (!err)
-		err = precheck(args, &mo);
+		err = precheck(args, &mo, &sb);
 	if (err)
 		return err;
 	e2 = calloc(1, sizeof(*e2));
@@ -544,6 +562,9 @@ static int ext2_mount(const struct uvfs_mount_args *args, void **priv)
 		err = e2->data_fd;
 		goto err_free;
 	}
+	err = check_features(args, &mo, &sb);
+	if (err)
+		goto err_close;
 	snprintf(io_opts, sizeof(io_opts), "offset=%llu",
 		 (unsigned long long)mo.offset);
 	flags = EXT2_FLAG_64BITS | (e2->ro ? 0 : EXT2_FLAG_RW);
