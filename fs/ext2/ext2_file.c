@@ -453,28 +453,118 @@ static blk64_t alloc_goal(struct e2fs *e2, struct e2_node *n, blk64_t lblk)
 }
 
 /*
- * Map lblk (a hole) to the free block pblk, already marked in use.
- * BMAP_ALLOC makes missing indirect blocks (bmap2 counts those in
- * i_blocks); BMAP_SET does not count the data block, so we do.
+ * Block-mapped files: make sure the indirect blocks that map lblk exist,
+ * allocating the missing ones here, one at a time, each zeroed, hooked
+ * into its parent and counted in i_blocks before the next, so that an
+ * ENOSPC half way leaves a consistent (if partly empty) tree.
+ * ext2fs_bmap2(BMAP_ALLOC) would do this too, but when it fails after
+ * allocating an indirect block it neither counts nor frees it: the
+ * block stays marked in use and hooked in, i_blocks misses it.
+ */
+static int ind_prepare(struct e2fs *e2, struct e2_node *n, blk64_t lblk)
+{
+	const uint64_t apb = e2->bs / 4;
+	ext2_filsys fs = e2->fs;
+	uint64_t span = apb, off;
+	uint32_t *slot, *buf = NULL;
+	blk64_t ptr, parent = 0, nb;
+	int depth = 1, err = 0;
+
+	if (lblk < EXT2_NDIR_BLOCKS)
+		return 0;
+	off = lblk - EXT2_NDIR_BLOCKS;
+	for (; depth <= 3 && off >= span; depth++, span *= apb)
+		off -= span;
+	if (depth > 3)
+		return -EFBIG;
+	buf = malloc(e2->bs);
+	if (!buf)
+		return -ENOMEM;
+	slot = &n->inode.i_block[EXT2_IND_BLOCK + depth - 1];
+	for (;;) {
+		ptr = *slot;
+		if (!ptr) {
+			nb = 0;
+			err = e2_err(ext2fs_alloc_block2(fs, ext2fs_find_inode_goal(
+				fs, n->ino, e2_small(n), lblk), NULL, &nb));
+			if (err)
+				break;
+			*slot = (uint32_t)nb;
+			if (parent)
+				err = e2_err(io_channel_write_blk64(fs->io,
+								    parent, 1,
+								    buf));
+			if (err) {
+				*slot = 0;
+				ext2fs_block_alloc_stats2(fs, nb, -1);
+				break;
+			}
+			err = e2_err(ext2fs_iblk_add_blocks(fs, e2_small(n), 1));
+			if (err)
+				break;
+			ptr = nb;
+		}
+		span /= apb;	/* blocks under each pointer in block ptr */
+		if (span == 1)
+			break;	/* ptr's pointers are the data blocks' */
+		if (!pblk_valid(e2, ptr)) {
+			err = -EUCLEAN;
+			break;
+		}
+		err = meta_read(e2, ptr, buf);
+		if (err)
+			break;
+		parent = ptr;
+		slot = &buf[off / span];
+		off %= span;
+	}
+	free(buf);
+	return err;
+}
+
+/*
+ * Map lblk (a hole) to the free block pblk, already marked in use, and
+ * count it in i_blocks.  uninit (extents only): as an unwritten extent.
+ * Neither path allocates anything else that an error could leave
+ * behind: block maps get their indirect blocks from ind_prepare first,
+ * and an extent insert that needs a new tree block allocates it before
+ * it changes anything (and counts it).
  */
 static int map_new_block(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
-			 blk64_t pblk)
+			 blk64_t pblk, bool uninit)
 {
-	errcode_t rc = ext2fs_bmap2(e2->fs, n->ino, e2_small(n), NULL,
-				    BMAP_SET | BMAP_ALLOC, lblk, NULL, &pblk);
+	ext2_extent_handle_t h;
+	errcode_t rc;
+	int err;
 
+	if (n->inode.i_flags & EXT4_EXTENTS_FL) {
+		rc = ext2fs_extent_open2(e2->fs, n->ino, e2_small(n), &h);
+		if (rc)
+			return e2_err(rc);
+		rc = ext2fs_extent_set_bmap(h, lblk, pblk, uninit ?
+					    EXT2_EXTENT_SET_BMAP_UNINIT : 0);
+		ext2fs_extent_free(h);
+	} else {
+		err = ind_prepare(e2, n, lblk);
+		if (err)
+			return err;
+		rc = ext2fs_bmap2(e2->fs, n->ino, e2_small(n), NULL, BMAP_SET,
+				  lblk, NULL, &pblk);
+	}
 	if (!rc)
 		rc = ext2fs_iblk_add_blocks(e2->fs, e2_small(n), 1);
 	return e2_err(rc);
 }
 
 /*
- * Fill the hole of len blocks at lblk with data.  ext2fs_bmap2(BMAP_ALLOC)
- * would zero every new block on disk before we overwrite it (a write per
+ * Fill the hole of len blocks at lblk.  ext2fs_bmap2(BMAP_ALLOC) would
+ * zero every new block on disk before we overwrite it (a write per
  * block); instead take a free range after the previous block, write the
  * data into it in one call, and only then map it, so that the file never
- * maps a block holding stale data.  *got: how many blocks were mapped
- * (may be fewer than len: the free range was shorter, or an error).
+ * maps a block holding stale data.  data NULL (fallocate of an extent
+ * file): map the range as unwritten, write nothing.  *got: how many
+ * blocks were mapped (may be fewer than len: the free range was shorter,
+ * or an error); what was reserved but not mapped is released.
  */
 static int fill_hole(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 		     blk64_t len, const char *data, blk64_t *got)
@@ -487,12 +577,19 @@ static int fill_hole(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 	*got = 0;
 	if (ext2fs_has_feature_bigalloc(fs->super)) {
 		/* clusters: leave the allocation to libext2fs, block by
-		 * block */
+		 * block (it maps a zeroed, written block) */
 		err = e2_map_block(e2, n, lblk, true, &pblk, &uninit);
-		if (!err)
+		if (!err && data)
 			err = data_write(e2, pblk, 1, data);
 		*got = !err;
 		return err;
+	}
+	/* the first block's indirect blocks before the data range, so
+	 * that the range cannot take the last blocks they need */
+	if (!(n->inode.i_flags & EXT4_EXTENTS_FL)) {
+		err = ind_prepare(e2, n, lblk);
+		if (err)
+			return err;
 	}
 	err = e2_err(ext2fs_new_range(fs, 0, alloc_goal(e2, n, lblk), len,
 				      NULL, &pblk, &plen));
@@ -501,9 +598,9 @@ static int fill_hole(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 	if (plen > len)
 		plen = len;
 	ext2fs_block_alloc_stats_range(fs, pblk, (blk_t)plen, +1);
-	err = data_write(e2, pblk, plen, data);
+	err = data ? data_write(e2, pblk, plen, data) : 0;
 	while (!err && k < plen) {
-		err = map_new_block(e2, n, lblk + k, pblk + k);
+		err = map_new_block(e2, n, lblk + k, pblk + k, !data);
 		if (!err)
 			k++;
 	}
@@ -570,11 +667,16 @@ static int write_full(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 					data + i * e2->bs, &run);
 		} else {
 			err = data_write(e2, pblk, run, data + i * e2->bs);
-			for (k = 0; uninit && k < run && !err; k++)
+			for (k = 0; uninit && k < run && !err; k++) {
 				err = mark_written(e2, n, lblk + i + k,
 						   pblk + k);
+				if (err)
+					break;
+			}
+			/* blocks marked written hold the new data: they are
+			 * written, the rest still read as zeros */
 			if (err)
-				run = 0;
+				run = uninit ? k : 0;
 		}
 		i += run;
 	}
@@ -582,13 +684,56 @@ static int write_full(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 	return err;
 }
 
+/*
+ * Can the holes of size bytes at off all get blocks?  Over FUSE, the
+ * writeback of pages dirtied through mmap ignores a short WRITE count:
+ * a WRITE that filled some holes, hit ENOSPC and returned the prefix
+ * would lose the rest silently (msync reports success).  So a write fails
+ * whole with ENOSPC, before it changes anything, unless the free blocks
+ * cover its holes and, generously, the tree blocks mapping them may need
+ * (a write(2) larger than the space left still comes back short, split
+ * by the kernel into several WRITEs).
+ */
+static int write_fits(struct e2fs *e2, struct e2_node *n, size_t size,
+		      uint64_t off)
+{
+	blk64_t lblk = off / e2->bs, end = (off + size - 1) / e2->bs + 1;
+	blk64_t pblk, run, holes = 0, runs = 0, meta;
+	bool uninit;
+	int err;
+
+	if (!size || (n->inode.i_flags & EXT4_INLINE_DATA_FL))
+		return 0;
+	while (lblk < end) {
+		err = map_run(e2, n, lblk, end - lblk, &pblk, &run, &uninit);
+		if (err)
+			return err;
+		if (!pblk) {
+			holes += run;
+			runs++;
+		}
+		lblk += run;
+	}
+	if (!holes)
+		return 0;
+	if (n->inode.i_flags & EXT4_EXTENTS_FL)
+		meta = runs * 2 + 4;	/* a split per level, depth <= 4 */
+	else
+		meta = holes / (e2->bs / 4) + 3;
+	return holes + meta > ext2fs_free_blocks_count(e2->fs->super) ?
+		       -ENOSPC : 0;
+}
+
 int e2_write_data(struct e2fs *e2, struct e2_node *n, const char *buf,
 		  size_t size, uint64_t off)
 {
 	unsigned int bs = e2->bs;
 	size_t done = 0;
-	int err = 0;
+	int err;
 
+	err = write_fits(e2, n, size, off);
+	if (err)
+		return err;
 	e2_mark_dirty(e2, n);
 	while (done < size && !err) {
 		uint64_t pos = off + done;
@@ -609,7 +754,8 @@ int e2_write_data(struct e2fs *e2, struct e2_node *n, const char *buf,
 			done += blocks * bs;
 		}
 	}
-	if (off + done > e2_size(n)) {
+	/* a write that wrote nothing (ENOSPC) leaves the size alone */
+	if (done && off + done > e2_size(n)) {
 		int serr = e2_set_size(e2, n, off + done);
 
 		if (!err)
@@ -751,6 +897,56 @@ static int punch_ind_range(struct e2fs *e2, struct e2_node *n, blk64_t start,
 }
 
 /*
+ * e2fsprogs before 1.47.4 refuse to free an extent that ends at the
+ * filesystem's last block (punch_extent_blocks() checks the range with
+ * >= instead of >): ext2fs_punch() fails with EXT2_ET_BAD_BLOCK_NUM half
+ * way, and a file holding that block could never be truncated or freed
+ * (a deleted one leaked its blocks).  The fs's last block can only be
+ * the physical end of an extent, so unmapping it alone shortens that
+ * extent (or deletes a one-block one) and never needs a new tree block;
+ * do that first when it lies in [start, end].
+ */
+static int punch_fs_last_block(struct e2fs *e2, struct e2_node *n,
+			       blk64_t start, blk64_t end)
+{
+	blk64_t last = ext2fs_blocks_count(e2->fs->super) - 1, lblk = 0;
+	ext2_extent_handle_t h;
+	struct ext2fs_extent ext;
+	bool found = false;
+	errcode_t rc;
+
+	/* (extent_open2 would turn a block-mapped inode into an empty
+	 * extent tree) */
+	if (!(n->inode.i_flags & EXT4_EXTENTS_FL) ||
+	    ext2fs_has_feature_bigalloc(e2->fs->super))
+		return 0;
+	rc = ext2fs_extent_open2(e2->fs, n->ino, e2_small(n), &h);
+	if (rc)
+		return e2_err(rc);
+	for (rc = ext2fs_extent_get(h, EXT2_EXTENT_ROOT, &ext); !rc;
+	     rc = ext2fs_extent_get(h, EXT2_EXTENT_NEXT, &ext)) {
+		if (!(ext.e_flags & EXT2_EXTENT_FLAGS_LEAF) || !ext.e_len ||
+		    ext.e_pblk + ext.e_len - 1 != last)
+			continue;
+		lblk = ext.e_lblk + ext.e_len - 1;
+		found = lblk >= start && lblk <= end;
+		break;
+	}
+	if (rc == EXT2_ET_EXTENT_NO_NEXT || rc == EXT2_ET_EXTENT_NO_DOWN ||
+	    rc == EXT2_ET_NO_CURRENT_NODE)
+		rc = 0;
+	if (!rc && found) {
+		rc = ext2fs_extent_set_bmap(h, lblk, 0, 0);
+		if (!rc) {
+			ext2fs_block_alloc_stats2(e2->fs, last, -1);
+			rc = ext2fs_iblk_sub_blocks(e2->fs, e2_small(n), 1);
+		}
+	}
+	ext2fs_extent_free(h);
+	return e2_err(rc);
+}
+
+/*
  * Blocks [start, end] leave the file (end ~0: all from start on); reads
  * in flight finish first (see ext2_read).
  */
@@ -763,7 +959,8 @@ static int punch_blocks(struct e2fs *e2, struct e2_node *n, blk64_t start,
 	if (!(n->inode.i_flags & EXT4_EXTENTS_FL) && end != ~0ULL)
 		err = punch_ind_range(e2, n, start, end);
 	else
-		err = e2_err(ext2fs_punch(e2->fs, n->ino, e2_small(n), NULL,
+		err = punch_fs_last_block(e2, n, start, end) ?:
+		      e2_err(ext2fs_punch(e2->fs, n->ino, e2_small(n), NULL,
 					  start, end));
 	pthread_rwlock_unlock(&n->io);
 	return err;
@@ -793,7 +990,8 @@ int e2_truncate(struct e2fs *e2, struct e2_node *n, uint64_t size)
 	}
 	if (!err)
 		err = e2_set_size(e2, n, size);
-	return err ?: e2_node_write(e2, n);
+	/* after an error too: blocks may have gone already */
+	return e2_node_write(e2, n) ?: err;
 }
 
 static int punch_hole(struct e2fs *e2, struct e2_node *n, uint64_t off,
@@ -817,29 +1015,78 @@ static int punch_hole(struct e2fs *e2, struct e2_node *n, uint64_t off,
 	return err;
 }
 
+/* Blocks per fill_hole() call of a fallocate (and its zero buffer). */
+#define E2_FALLOC_CHUNK 256
+
+/*
+ * Allocate the holes of blocks [start, end): unwritten extents in an
+ * extent file, zeroed blocks in a block-mapped one (which has no
+ * unwritten state).  Our own loop rather than ext2fs_fallocate(): the
+ * one in e2fsprogs 1.47.0 allocates far more than asked around an
+ * existing extent (fixed in 1.47.3), and when it fails half way it
+ * leaves i_blocks behind what it hooked into the tree.  Each step here
+ * leaves the inode consistent, so an ENOSPC keeps what was done.
+ */
+static int falloc_blocks(struct e2fs *e2, struct e2_node *n, blk64_t start,
+			 blk64_t end)
+{
+	bool extents = n->inode.i_flags & EXT4_EXTENTS_FL;
+	blk64_t lblk = start, pblk, run;
+	char *zeros = NULL;
+	bool uninit;
+	int err = 0;
+
+	if (!extents) {
+		zeros = calloc(E2_FALLOC_CHUNK, e2->bs);
+		if (!zeros)
+			return -ENOMEM;
+	}
+	while (lblk < end && !err) {
+		err = map_run(e2, n, lblk, end - lblk, &pblk, &run, &uninit);
+		if (err)
+			break;
+		if (!pblk) {
+			if (run > E2_FALLOC_CHUNK)
+				run = E2_FALLOC_CHUNK;
+			err = fill_hole(e2, n, lblk, run, zeros, &run);
+		}
+		lblk += run;
+	}
+	free(zeros);
+	return err;
+}
+
 static int do_fallocate(struct e2fs *e2, struct e2_node *n, int mode,
 			uint64_t off, uint64_t len)
 {
 	unsigned int bs = e2->bs;
-	blk64_t start = off / bs, end = (off + len + bs - 1) / bs;
-	int flags, err;
+	blk64_t start = off / bs, end = (off + len + bs - 1) / bs, eof;
+	uint64_t size = e2_size(n);
+	bool extents = n->inode.i_flags & EXT4_EXTENTS_FL;
+	int err;
 
 	if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
 		return punch_hole(e2, n, off, len);
 	if (mode & ~FALLOC_FL_KEEP_SIZE)
 		return -EOPNOTSUPP;
-	if (n->inode.i_flags & EXT4_EXTENTS_FL) {
-		flags = EXT2_FALLOCATE_FORCE_UNINIT;
-	} else {
-		/* Block maps have no unwritten state and may not hold blocks
-		 * past i_size (e2fsck objects); as ext4 does, refuse. */
-		if ((mode & FALLOC_FL_KEEP_SIZE) && off + len > e2_size(n))
-			return -EOPNOTSUPP;
-		flags = EXT2_FALLOCATE_ZERO_BLOCKS | EXT2_FALLOCATE_FORCE_INIT;
+	if (n->inode.i_flags & EXT4_INLINE_DATA_FL)
+		return -EOPNOTSUPP;
+	/* Block maps have no unwritten state and may not hold blocks past
+	 * i_size (e2fsck objects); as ext4 does, refuse. */
+	if (!extents && (mode & FALLOC_FL_KEEP_SIZE) && off + len > size)
+		return -EOPNOTSUPP;
+	err = falloc_blocks(e2, n, start, end);
+	if (err && !extents) {
+		/*
+		 * A failed fallocate leaves the size alone (a FUSE kernel
+		 * keeps its cached size after an error), so the blocks it
+		 * put past EOF of a block-mapped file must go again.
+		 */
+		eof = (size + bs - 1) / bs;
+		if (eof < end)
+			punch_blocks(e2, n, eof, end - 1);
 	}
-	err = e2_err(ext2fs_fallocate(e2->fs, flags, n->ino, e2_small(n),
-				      ~0ULL, start, end - start));
-	if (!err && !(mode & FALLOC_FL_KEEP_SIZE) && off + len > e2_size(n))
+	if (!err && !(mode & FALLOC_FL_KEEP_SIZE) && off + len > size)
 		err = e2_set_size(e2, n, off + len);
 	return err;
 }
@@ -865,12 +1112,12 @@ void ext2_fallocate(struct uvfs_req *req, uint64_t nodeid, int mode,
 		e2_mark_dirty(e2, n);
 		err = do_fallocate(e2, n, mode, (uint64_t)offset,
 				   (uint64_t)length);
-		if (!err) {
+		/* also after an error: what was done is in n->inode (every
+		 * libext2fs call above changed our copy), and only there:
+		 * reloading the inode from disk would lose it */
+		if (!err)
 			e2_touch(n, E2_MTIME | E2_CTIME);
-			err = e2_node_write(e2, n);
-		} else {
-			e2_node_reload(e2, n);	/* partial work is on disk */
-		}
+		err = e2_node_write(e2, n) ?: err;
 	}
 	pthread_mutex_unlock(&e2->lock);
 	e2_reply_err(req, err);
