@@ -207,6 +207,9 @@ static int inode_free(struct e2fs *e2, struct e2_node *n)
 	int err;
 
 	err = e2_free_blocks(e2, n);
+	if (err)
+		uvfs_log("ext2: freeing the blocks of inode %u: %s", n->ino,
+			 strerror(-err));
 	if (ea && ea >= fs->super->s_first_data_block &&
 	    ea < ext2fs_blocks_count(fs->super)) {
 		if (!ext2fs_adjust_ea_refcount3(fs, ea, NULL, -1, &count,
