@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "options.h"
@@ -147,6 +148,80 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* mount(8) puts -o after the arguments */
+START_TEST(test_options_after_args)
+{
+	ck_assert_int_eq(PARSE("ext2", "a.img", "/m", "-o", "ro,foo", "-f"), 0);
+	ck_assert_str_eq(o.backend, "ext2");
+	ck_assert_str_eq(o.mountpoint, "/m");
+	ck_assert_int_eq(o.session.readonly, 1);
+	ck_assert_int_eq(o.foreground, 1);
+	ck_assert_str_eq(o.session.backend_opts, "foo");
+	/* BACKEND --help names the backend whose usage to print */
+	ck_assert_int_eq(PARSE("ext2", "--help"), 0);
+	ck_assert_int_eq(o.action, UVFSD_HELP);
+	ck_assert_str_eq(o.backend, "ext2");
+	ck_assert_int_eq(PARSE("--help"), 0);
+	ck_assert_ptr_null(o.backend);
+}
+END_TEST
+
+/* the generic mount(8) options: flags, or ignored; none reach the backend */
+START_TEST(test_generic_opts)
+{
+	ck_assert_int_eq(PARSE("m", "s", "p", "-o",
+			       "defaults,noauto,user,users,_netdev,x-a=b,nofail,"
+			       "comment=c,helper=uvfs,user=bob,nodev,noexec,sync,"
+			       "suid"),
+			 0);
+	ck_assert_ptr_null(o.session.backend_opts);
+	ck_assert_uint_eq(o.session.mnt_flags_mask,
+			  MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS | MS_NOSUID);
+	ck_assert_uint_eq(o.session.mnt_flags,
+			  MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS);
+	/* the last word wins; atime modes exclude each other */
+	ck_assert_int_eq(PARSE("-o", "noexec,exec,noatime,relatime", "m", "s",
+			       "p"),
+			 0);
+	ck_assert_uint_eq(o.session.mnt_flags, MS_RELATIME);
+	ck_assert_uint_eq(o.session.mnt_flags_mask, MS_NOEXEC | MS_RELATIME);
+	/* not a generic option: the backend's */
+	ck_assert_int_eq(PARSE("-o", "userx,x,offset=512", "m", "s", "p"), 0);
+	ck_assert_str_eq(o.session.backend_opts, "userx,x,offset=512");
+}
+END_TEST
+
+START_TEST(test_ids)
+{
+	ck_assert_int_eq(PARSE("-o", "uid=1000,gid=0,umask=022", "m", "s", "p"),
+			 0);
+	ck_assert_int_eq(o.session.set_uid, 1);
+	ck_assert_int_eq(o.session.uid, 1000);
+	ck_assert_int_eq(o.session.set_gid, 1);
+	ck_assert_int_eq(o.session.gid, 0);
+	ck_assert_int_eq(o.session.set_umask, 1);
+	ck_assert_int_eq(o.session.umask, 022);
+	ck_assert_int_eq(PARSE("-o", "uid=root", "m", "s", "p"), 0);
+	ck_assert_int_eq(o.session.uid, 0);
+	ck_assert_int_eq(o.session.set_gid, 0);
+	ck_assert_int_eq(PARSE("-o", "uid=12x", "m", "s", "p"), -EINVAL);
+	ck_assert_int_eq(PARSE("-o", "gid=", "m", "s", "p"), -EINVAL);
+	ck_assert_int_eq(PARSE("-o", "uid=no-such-user-here", "m", "s", "p"),
+			 -EINVAL);
+	ck_assert_str_eq(err, "-o uid=no-such-user-here: no such user");
+	ck_assert_int_eq(PARSE("-o", "umask=0778", "m", "s", "p"), -EINVAL);
+	ck_assert_int_eq(PARSE("-o", "umask=1000", "m", "s", "p"), -EINVAL);
+	/* fakeroot: the kernel stops checking unless told to */
+	ck_assert_int_eq(PARSE("-o", "fakeroot", "m", "s", "p"), 0);
+	ck_assert_int_eq(o.session.fakeroot, 1);
+	ck_assert_int_eq(o.session.default_permissions, 0);
+	ck_assert_int_eq(PARSE("-o", "fakeroot,default_permissions", "m", "s",
+			       "p"),
+			 0);
+	ck_assert_int_eq(o.session.default_permissions, 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("options");
@@ -160,6 +235,9 @@ int main(void)
 	tcase_add_test(tc, test_actions);
 	tcase_add_test(tc, test_direct_needs_no_mountpoint);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_options_after_args);
+	tcase_add_test(tc, test_generic_opts);
+	tcase_add_test(tc, test_ids);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
