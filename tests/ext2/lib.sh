@@ -48,7 +48,8 @@ need_pkgs() {
 	fi
 }
 
-# lib_init BUILD NAME: sets BUILD, UVFSD, LIB_TMP (fresh dir under /tmp)
+# lib_init BUILD NAME: sets BUILD, UVFSD, LIB_TMP (fresh dir under
+# $TMPDIR, default /tmp)
 lib_init() {
 	[[ $(id -u) == 0 ]] || die "must run as root (loop mounts, mknod)"
 	BUILD=$(cd "${1:?BUILD directory missing}" && pwd)
@@ -56,7 +57,7 @@ lib_init() {
 	export UVFS_BACKEND_PATH=${UVFS_BACKEND_PATH:-$BUILD/backends}
 	need_pkgs mke2fs:e2fsprogs debugfs:e2fsprogs fuse2fs:fuse2fs \
 		setfattr:attr setfacl:acl fusermount3:fuse3 python3:python3
-	LIB_TMP=$(mktemp -d "/tmp/uvfs-${2:-ext2}.XXXXXX")
+	LIB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/uvfs-${2:-ext2}.XXXXXX")
 	exec 8>&1 9>&2	# the cleanup reports on these, whatever is redirected
 	trap lib_cleanup EXIT
 	trap 'exit 130' INT TERM

@@ -4,8 +4,9 @@
 
 usage:
   treegen.py gen DIR [--seed N] [--profile full|small] [--no-sockets]
-                     [--no-acl] [--big-size BYTES]
+                     [--no-acl] [--no-xattr] [--time32] [--big-size BYTES]
   treegen.py apply-times SRC DST
+  treegen.py write DIR [--seed N]
 
 gen        builds DIR (must not exist, or be empty).  The content is a pure
            function of --seed and --profile.  Must run as root (device
@@ -14,6 +15,15 @@ apply-times copies atime/mtime (nanoseconds) of every path of SRC to the
            same path under DST, children before parents.  Used after
            `mke2fs -d`, which keeps only whole seconds, to put nanosecond
            times into an image (through a kernel mount of it).
+write      makes the same fixed set of changes to a tree made by gen (any
+           profile, also --no-xattr): create, append, overwrite, truncate
+           down/up/to 0, rename (in a dir, across dirs, over a file, a
+           directory), unlink (a file, a hard link's name, a symlink, a
+           fifo), rmdir, mkdir, fast and slow symlinks, hard links, a
+           directory grown by 150 entries then thinned, set/replace/remove
+           xattrs (in-inode and block sizes; unsharing a shared block),
+           chmod, chown.  Run on an image's mount and on a copy of the
+           source, the two must compare equal (times: apply-times).
 
 What "full" makes (paths relative to DIR):
   files/       regular files whose sizes straddle the ext2 block-map
@@ -41,6 +51,9 @@ What "full" makes (paths relative to DIR):
 Times: every path gets a seeded mtime/atime with nanoseconds; a few get
 edge values (before 1970, 0, 2^31-1, after 2038).
 "small" makes the same kinds of objects with fewer entries, no big file.
+--no-xattr leaves out xattr/ and the ACLs (for images without ext_attr);
+--time32 keeps the edge times inside signed 32-bit seconds (128-byte
+inodes: no times after 2038).
 """
 import argparse
 import os
@@ -57,6 +70,8 @@ EDGE_TIMES = [
     (2**31 - 1) * 10**9 + 999999999,   # last 32-bit second
     4102444800 * 10**9 + 123456789,    # 2100
 ]
+# --time32: 128-byte inodes keep signed 32-bit seconds only
+EDGE_TIMES_32 = EDGE_TIMES[:-1] + [-(2**31) * 10**9]   # 1901
 
 
 def pattern(rng, n):
@@ -91,8 +106,11 @@ def write_at(path, pieces, size):
 
 
 class Gen:
-    def __init__(self, root, seed, profile, sockets, acl, big_size):
+    def __init__(self, root, seed, profile, sockets, acl, big_size,
+                 xattr=True, time32=False):
         self.root = root
+        self.xattr = xattr
+        self.edge_times = EDGE_TIMES_32 if time32 else EDGE_TIMES
         self.rng = random.Random(seed)
         self.seed = seed
         self.small = profile == "small"
@@ -302,7 +320,8 @@ class Gen:
         for rel in ("files/f1", "sparse/hole_middle", "special/null",
                     "xattr/many", "links/hard_a"):
             u, g = owners[r.randrange(len(owners))]
-            self.owned.append((self.p(rel), u, g, None))
+            if self.xattr or not rel.startswith("xattr/"):
+                self.owned.append((self.p(rel), u, g, None))
 
     def apply_owners(self):
         for path, u, g, m in self.owned:
@@ -321,8 +340,8 @@ class Gen:
         # paths are bottom-up already; a directory's time is set after
         # everything inside it was created
         for i, path in enumerate(paths):
-            if i < len(EDGE_TIMES) * 3 and i % 3 == 0:
-                mt = EDGE_TIMES[i // 3]
+            if i < len(self.edge_times) * 3 and i % 3 == 0:
+                mt = self.edge_times[i // 3]
             else:
                 mt = r.randrange(10**9, 1_900_000_000) * 10**9 + \
                     r.randrange(10**9)
@@ -335,7 +354,8 @@ class Gen:
         self.sparse()
         self.links()
         self.special()
-        self.xattrs()
+        if self.xattr:
+            self.xattrs()
         self.names()
         self.deep()
         self.many()
@@ -361,6 +381,70 @@ def apply_times(src, dst):
     return n
 
 
+def write_tree(root, seed):
+    """The changes of `write` (see the module doc); returns their count."""
+    r = random.Random(seed * 31 + 7)
+    n = [0]
+
+    def j(*parts):
+        n[0] += 1
+        return os.path.join(root, *parts)
+
+    os.mkdir(j("new"))
+    for size in (0, 1, 1024, 2049, 4097, 13 * 1024 + 5, 300000):
+        write_file(j("new", "c%d" % size), r, size)
+    # appends across block boundaries, into the indirect blocks
+    for name, add in (("f1023", 2), ("f4096", 50000), ("f61", 4036),
+                      ("f0", 70000)):
+        with open(j("files", name), "ab") as f:
+            f.write(pattern(r, add))
+    fd = os.open(j("files", "f300000"), os.O_WRONLY)
+    try:
+        os.pwrite(fd, pattern(r, 10000), 123456)
+    finally:
+        os.close(fd)
+    fd = os.open(j("sparse", "hole_middle"), os.O_WRONLY)   # into a hole
+    try:
+        os.pwrite(fd, pattern(r, 5000), 1 << 20)
+    finally:
+        os.close(fd)
+    os.truncate(j("files", "f274433"), 5000)     # frees indirect blocks
+    os.truncate(j("files", "f59"), 3 << 20)      # grows with a hole
+    os.truncate(j("files", "f2048"), 0)
+    os.rename(j("files", "f1"), j("files", "f1.renamed"))
+    os.rename(j("files", "f511"), j("new", "from_files"))
+    os.rename(j("files", "f60"), j("files", "f1024"))     # over a file
+    os.rename(j("deep", "d00"), j("new", "deep_moved"))   # its .. changes
+    os.unlink(j("files", "f12288"))
+    os.unlink(j("links", "hard_b"))
+    os.unlink(j("links", "dangling"))
+    os.unlink(j("special", "fifo_link"))
+    os.rmdir(j("many", "subdirs", "s000"))
+    os.mkdir(j("new", "sub"))
+    os.symlink("../files/f0", j("new", "fast"))
+    os.symlink("s/" * 150, j("new", "sub", "slow"))
+    os.link(j("files", "f4095"), j("new", "hard1"))
+    os.link(j("links", "hard_a"), j("new", "sub", "hard2"))
+    for i in range(150):
+        with open(j("many", "w%03d_%s" % (i, "y" * (i % 40))), "wb") as f:
+            f.write(pattern(r, i * 7))
+    for i in range(0, 150, 3):
+        os.unlink(j("many", "w%03d_%s" % (i, "y" * (i % 40))))
+    os.setxattr(j("new", "c1"), "user.small", b"v")
+    os.setxattr(j("new", "c1"), "user.big", pattern(r, 700))
+    os.setxattr(j("new"), "user.dir", b"on a directory")
+    os.setxattr(j("files", "f0"), "user.a", b"first")
+    os.setxattr(j("files", "f0"), "user.b", b"second")
+    os.setxattr(j("files", "f0"), "user.a", b"replaced", os.XATTR_REPLACE)
+    os.removexattr(j("files", "f0"), "user.b")
+    if os.path.isdir(os.path.join(root, "xattr")):
+        os.setxattr(j("xattr", "shared1"), "user.shared", b"unshared")
+        os.removexattr(j("xattr", "blockval"), "user.big")
+    os.chmod(j("new", "c0"), 0o4711)
+    os.chown(j("new", "c1"), 70000, 3000000000)
+    return n[0]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -370,13 +454,24 @@ def main():
     g.add_argument("--profile", choices=("full", "small"), default="full")
     g.add_argument("--no-sockets", action="store_true")
     g.add_argument("--no-acl", action="store_true")
+    g.add_argument("--no-xattr", action="store_true",
+                   help="no xattrs and no ACLs (images without ext_attr)")
+    g.add_argument("--time32", action="store_true",
+                   help="edge times within signed 32-bit seconds")
     g.add_argument("--big-size", type=int, default=None,
                    help="apparent size of sparse/big.img (0: none); "
                    "default 4.5 GiB for full, none for small")
     a = sub.add_parser("apply-times")
     a.add_argument("src")
     a.add_argument("dst")
+    w = sub.add_parser("write")
+    w.add_argument("dir")
+    w.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
+    if args.cmd == "write":
+        n = write_tree(args.dir, args.seed)
+        print("treegen: writes done (%d path operations)" % n)
+        return 0
     if args.cmd == "apply-times":
         n = apply_times(args.src, args.dst)
         print("treegen: times applied to %d paths" % n)
@@ -389,13 +484,13 @@ def main():
     big = args.big_size
     if big is None:
         big = (9 << 29) + 17 if args.profile == "full" else 0
-    acl = not args.no_acl
+    acl = not args.no_acl and not args.no_xattr
     if acl and subprocess.run(["sh", "-c", "command -v setfacl"],
                               stdout=subprocess.DEVNULL).returncode:
         print("treegen: setfacl missing, no ACLs", file=sys.stderr)
         acl = False
     Gen(args.dir, args.seed, args.profile, not args.no_sockets, acl,
-        big).run()
+        big, xattr=not args.no_xattr, time32=args.time32).run()
     return 0
 
 
