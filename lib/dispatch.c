@@ -3,9 +3,9 @@
  * The opcode table and the dispatcher.
  *
  * uvfs_optable[] has one row per opcode: its name, the size of its fixed
- * argument struct, how many NUL-terminated strings follow and how long they
- * may be, and the handler that turns the validated wire arguments into a
- * call of the backend's op.  The generic decoder in uvfs_dispatch() checks
+ * argument struct, the NUL-terminated strings that follow (what each is and
+ * how long it may be), the backend op it calls and the handler that turns
+ * the validated wire arguments into that call.  The generic decoder in uvfs_dispatch() checks
  * lengths and strings once for every op, so handlers can trust msg.
  */
 #include <errno.h>
@@ -389,75 +389,71 @@ static void do_lseek(struct uvfs_req *req, const struct uvfs_msg *msg)
 
 /* ---- the table ---- */
 
-#define OPB(code, nm, type, n, max0, max1, fn, slow)                          \
-	[UVFS_OP_##code] = { .name = nm, .argsize = type, .nstr = n,          \
-			     .strmax = { max0, max1 }, .blocks = slow,        \
-			     .handler = fn }
-#define OP(code, nm, type, n, max0, max1, fn)                                 \
-	OPB(code, nm, type, n, max0, max1, fn, false)
-#define NM UVFS_NAME_MAX
-#define XN UVFS_XATTR_NAME_MAX
+/*
+ * A row: OP(CODE, handler, columns...).  The columns: ARGS(the fixed
+ * argument struct), the strings after it (NAME: a path component, TARGET:
+ * a symlink target, XNAME: an xattr name), BE(the backend op it calls;
+ * BE2: either of two), BUILTIN (served by the library itself), SLOW (it
+ * usually waits for I/O).
+ */
+#define OP(code, fn, ...) \
+	[UVFS_OP_##code] = { .name = #code, .handler = fn, __VA_ARGS__ }
+#define ARGS(type) .argsize = sizeof(struct type)
+#define NAME { UVFS_STR_NAME, UVFS_NAME_MAX }
+#define TARGET { UVFS_STR_PATH, UVFS_SYMLINK_MAX }
+#define XNAME { UVFS_STR_XATTR, UVFS_XATTR_NAME_MAX }
+#define STR1(a) .nstr = 1, .str = { a }
+#define STR2(a, b) .nstr = 2, .str = { a, b }
+#define BE(m) .be_op = { UVFS_BE_OP(m) }
+#define BE2(m, n) .be_op = { UVFS_BE_OP(m), UVFS_BE_OP(n) }
+#define BUILTIN .builtin = true
+#define SLOW .blocks = true
 
 const struct uvfs_opdesc uvfs_optable[UVFS_OP_MAX] = {
-	OP(INIT, "INIT", sizeof(struct uvfs_init_in), 0, 0, 0, do_init),
-	OP(DESTROY, "DESTROY", 0, 0, 0, 0, do_destroy),
-	OP(LOOKUP, "LOOKUP", 0, 1, NM, 0, do_lookup),
-	OP(FORGET, "FORGET", sizeof(struct uvfs_forget_in), 0, 0, 0, do_forget),
-	OP(GETATTR, "GETATTR", sizeof(struct uvfs_getattr_in), 0, 0, 0,
-	   do_getattr),
-	OP(SETATTR, "SETATTR", sizeof(struct uvfs_setattr_in), 0, 0, 0,
-	   do_setattr),
-	OP(READLINK, "READLINK", 0, 0, 0, 0, do_readlink),
-	OP(SYMLINK, "SYMLINK", 0, 2, NM, UVFS_SYMLINK_MAX, do_symlink),
-	OP(MKNOD, "MKNOD", sizeof(struct uvfs_mknod_in), 1, NM, 0, do_mknod),
-	OP(MKDIR, "MKDIR", sizeof(struct uvfs_mkdir_in), 1, NM, 0, do_mkdir),
-	OP(UNLINK, "UNLINK", 0, 1, NM, 0, do_unlink),
-	OP(RMDIR, "RMDIR", 0, 1, NM, 0, do_rmdir),
-	OP(RENAME, "RENAME", sizeof(struct uvfs_rename_in), 2, NM, NM,
-	   do_rename),
-	OP(LINK, "LINK", sizeof(struct uvfs_link_in), 1, NM, 0, do_link),
-	OP(OPEN, "OPEN", sizeof(struct uvfs_open_in), 0, 0, 0, do_open),
-	OP(CREATE, "CREATE", sizeof(struct uvfs_create_in), 1, NM, 0,
-	   do_create),
-	OPB(READ, "READ", sizeof(struct uvfs_read_in), 0, 0, 0, do_read, true),
-	OPB(WRITE, "WRITE", sizeof(struct uvfs_write_in), 0, 0, 0, do_write,
-	    true),
-	OP(FLUSH, "FLUSH", sizeof(struct uvfs_flush_in), 0, 0, 0, do_flush),
-	OP(RELEASE, "RELEASE", sizeof(struct uvfs_release_in), 0, 0, 0,
-	   do_release),
-	OPB(FSYNC, "FSYNC", sizeof(struct uvfs_fsync_in), 0, 0, 0, do_fsync,
-	    true),
-	OP(OPENDIR, "OPENDIR", sizeof(struct uvfs_open_in), 0, 0, 0,
-	   do_opendir),
-	OP(READDIR, "READDIR", sizeof(struct uvfs_read_in), 0, 0, 0,
-	   do_readdir),
-	OP(READDIRPLUS, "READDIRPLUS", sizeof(struct uvfs_read_in), 0, 0, 0,
-	   do_readdir),
-	OP(RELEASEDIR, "RELEASEDIR", sizeof(struct uvfs_release_in), 0, 0, 0,
-	   do_release),
-	OPB(FSYNCDIR, "FSYNCDIR", sizeof(struct uvfs_fsync_in), 0, 0, 0,
-	    do_fsync, true),
-	OP(STATFS, "STATFS", 0, 0, 0, 0, do_statfs),
-	OP(SETXATTR, "SETXATTR", sizeof(struct uvfs_setxattr_in), 1, XN, 0,
-	   do_setxattr),
-	OP(GETXATTR, "GETXATTR", sizeof(struct uvfs_getxattr_in), 1, XN, 0,
-	   do_getxattr),
-	OP(LISTXATTR, "LISTXATTR", sizeof(struct uvfs_getxattr_in), 0, 0, 0,
-	   do_getxattr),
-	OP(REMOVEXATTR, "REMOVEXATTR", 0, 1, XN, 0, do_removexattr),
-	OP(ACCESS, "ACCESS", sizeof(struct uvfs_access_in), 0, 0, 0,
-	   do_access),
-	OPB(FALLOCATE, "FALLOCATE", sizeof(struct uvfs_fallocate_in), 0, 0, 0,
-	    do_fallocate, true),
-	OP(LSEEK, "LSEEK", sizeof(struct uvfs_lseek_in), 0, 0, 0, do_lseek),
+	OP(INIT, do_init, ARGS(uvfs_init_in), BUILTIN),
+	OP(DESTROY, do_destroy, BUILTIN),
+	OP(LOOKUP, do_lookup, STR1(NAME), BE(lookup)),
+	OP(FORGET, do_forget, ARGS(uvfs_forget_in), BE2(forget, forget_multi)),
+	OP(GETATTR, do_getattr, ARGS(uvfs_getattr_in), BE(getattr)),
+	OP(SETATTR, do_setattr, ARGS(uvfs_setattr_in), BE(setattr)),
+	OP(READLINK, do_readlink, BE(readlink)),
+	OP(SYMLINK, do_symlink, STR2(NAME, TARGET), BE(symlink)),
+	OP(MKNOD, do_mknod, ARGS(uvfs_mknod_in), STR1(NAME), BE(mknod)),
+	OP(MKDIR, do_mkdir, ARGS(uvfs_mkdir_in), STR1(NAME), BE(mkdir)),
+	OP(UNLINK, do_unlink, STR1(NAME), BE(unlink)),
+	OP(RMDIR, do_rmdir, STR1(NAME), BE(rmdir)),
+	OP(RENAME, do_rename, ARGS(uvfs_rename_in), STR2(NAME, NAME),
+	   BE(rename)),
+	OP(LINK, do_link, ARGS(uvfs_link_in), STR1(NAME), BE(link)),
+	OP(OPEN, do_open, ARGS(uvfs_open_in), BE(open)),
+	OP(CREATE, do_create, ARGS(uvfs_create_in), STR1(NAME), BE(create)),
+	OP(READ, do_read, ARGS(uvfs_read_in), BE(read), SLOW),
+	OP(WRITE, do_write, ARGS(uvfs_write_in), BE(write), SLOW),
+	OP(FLUSH, do_flush, ARGS(uvfs_flush_in), BE(flush)),
+	OP(RELEASE, do_release, ARGS(uvfs_release_in), BE(release)),
+	OP(FSYNC, do_fsync, ARGS(uvfs_fsync_in), BE(fsync), SLOW),
+	OP(OPENDIR, do_opendir, ARGS(uvfs_open_in), BE(opendir)),
+	OP(READDIR, do_readdir, ARGS(uvfs_read_in), BE(readdir)),
+	OP(READDIRPLUS, do_readdir, ARGS(uvfs_read_in), BE(readdirplus)),
+	OP(RELEASEDIR, do_release, ARGS(uvfs_release_in), BE(releasedir)),
+	OP(FSYNCDIR, do_fsync, ARGS(uvfs_fsync_in), BE(fsyncdir), SLOW),
+	OP(STATFS, do_statfs, BE(statfs)),
+	OP(SETXATTR, do_setxattr, ARGS(uvfs_setxattr_in), STR1(XNAME),
+	   BE(setxattr)),
+	OP(GETXATTR, do_getxattr, ARGS(uvfs_getxattr_in), STR1(XNAME),
+	   BE(getxattr)),
+	OP(LISTXATTR, do_getxattr, ARGS(uvfs_getxattr_in), BE(listxattr)),
+	OP(REMOVEXATTR, do_removexattr, STR1(XNAME), BE(removexattr)),
+	OP(ACCESS, do_access, ARGS(uvfs_access_in), BE(access)),
+	OP(FALLOCATE, do_fallocate, ARGS(uvfs_fallocate_in), BE(fallocate),
+	   SLOW),
+	OP(LSEEK, do_lseek, ARGS(uvfs_lseek_in), BE(lseek)),
 	/* Block requests are served by block backends, not by this table. */
-	OP(BLK_READ, "BLK_READ", sizeof(struct uvfs_blk_in), 0, 0, 0, NULL),
-	OP(BLK_WRITE, "BLK_WRITE", sizeof(struct uvfs_blk_in), 0, 0, 0, NULL),
-	OP(BLK_FLUSH, "BLK_FLUSH", sizeof(struct uvfs_blk_in), 0, 0, 0, NULL),
-	OP(BLK_DISCARD, "BLK_DISCARD", sizeof(struct uvfs_blk_in), 0, 0, 0,
-	   NULL),
-	OP(BLK_WRITE_ZEROES, "BLK_WRITE_ZEROES", sizeof(struct uvfs_blk_in), 0,
-	   0, 0, NULL),
+	OP(BLK_READ, NULL, ARGS(uvfs_blk_in)),
+	OP(BLK_WRITE, NULL, ARGS(uvfs_blk_in)),
+	OP(BLK_FLUSH, NULL, ARGS(uvfs_blk_in)),
+	OP(BLK_DISCARD, NULL, ARGS(uvfs_blk_in)),
+	OP(BLK_WRITE_ZEROES, NULL, ARGS(uvfs_blk_in)),
 };
 
 const struct uvfs_opdesc *uvfs_opdesc(uint32_t opcode)
@@ -474,48 +470,25 @@ const char *uvfs_opname(uint32_t opcode)
 	return d ? d->name : "UNKNOWN";
 }
 
-/* Is the backend op behind this opcode present? */
-static bool backend_has_op(const struct uvfs_ops *ops, uint32_t opcode)
+bool uvfs_backend_has_op(const struct uvfs_ops *ops, uint32_t opcode)
 {
-	switch (opcode) {
-	case UVFS_OP_INIT:
-	case UVFS_OP_DESTROY:
-		return true;
-	case UVFS_OP_LOOKUP: return ops->lookup;
-	case UVFS_OP_FORGET: return ops->forget || ops->forget_multi;
-	case UVFS_OP_GETATTR: return ops->getattr;
-	case UVFS_OP_SETATTR: return ops->setattr;
-	case UVFS_OP_READLINK: return ops->readlink;
-	case UVFS_OP_SYMLINK: return ops->symlink;
-	case UVFS_OP_MKNOD: return ops->mknod;
-	case UVFS_OP_MKDIR: return ops->mkdir;
-	case UVFS_OP_UNLINK: return ops->unlink;
-	case UVFS_OP_RMDIR: return ops->rmdir;
-	case UVFS_OP_RENAME: return ops->rename;
-	case UVFS_OP_LINK: return ops->link;
-	case UVFS_OP_OPEN: return ops->open;
-	case UVFS_OP_CREATE: return ops->create;
-	case UVFS_OP_READ: return ops->read;
-	case UVFS_OP_WRITE: return ops->write;
-	case UVFS_OP_FLUSH: return ops->flush;
-	case UVFS_OP_RELEASE: return ops->release;
-	case UVFS_OP_FSYNC: return ops->fsync;
-	case UVFS_OP_OPENDIR: return ops->opendir;
-	case UVFS_OP_READDIR: return ops->readdir;
-	case UVFS_OP_READDIRPLUS: return ops->readdirplus;
-	case UVFS_OP_RELEASEDIR: return ops->releasedir;
-	case UVFS_OP_FSYNCDIR: return ops->fsyncdir;
-	case UVFS_OP_STATFS: return ops->statfs;
-	case UVFS_OP_SETXATTR: return ops->setxattr;
-	case UVFS_OP_GETXATTR: return ops->getxattr;
-	case UVFS_OP_LISTXATTR: return ops->listxattr;
-	case UVFS_OP_REMOVEXATTR: return ops->removexattr;
-	case UVFS_OP_ACCESS: return ops->access;
-	case UVFS_OP_FALLOCATE: return ops->fallocate;
-	case UVFS_OP_LSEEK: return ops->lseek;
-	default:
+	const struct uvfs_opdesc *d = uvfs_opdesc(opcode);
+	void (*fn)(void);
+	int i;
+
+	if (!d)
 		return false;
+	if (d->builtin)
+		return true;
+	for (i = 0; i < 2; i++) {
+		if (!d->be_op[i])
+			continue;
+		/* every op is a function pointer: read it as one */
+		memcpy(&fn, (const char *)ops + d->be_op[i] - 1, sizeof(fn));
+		if (fn)
+			return true;
 	}
+	return false;
 }
 
 /*
@@ -579,13 +552,10 @@ static int decode(const struct uvfs_opdesc *d, const struct uvfs_in_header *in,
 		n = (size_t)(nul - p);
 		if (n == 0)
 			return -EINVAL;
-		if (n > d->strmax[i])
+		if (n > d->str[i].max)
 			return -ENAMETOOLONG;
-		/* a path component never holds '/' (symlink targets may) */
-		if (!(in->opcode == UVFS_OP_SYMLINK && i == 1) &&
-		    in->opcode != UVFS_OP_SETXATTR &&
-		    in->opcode != UVFS_OP_GETXATTR &&
-		    in->opcode != UVFS_OP_REMOVEXATTR && memchr(p, '/', n))
+		/* a path component never holds '/' (targets and xattrs may) */
+		if (d->str[i].kind == UVFS_STR_NAME && memchr(p, '/', n))
 			return -EINVAL;
 		msg->str[i] = p;
 		p = nul + 1;
@@ -625,7 +595,7 @@ void uvfs_dispatch(struct uvfs_req *req, const void *buf, size_t len)
 		uvfs_reply_err(req, -ENOTCONN);
 		return;
 	}
-	if (!backend_has_op(&se->ops, req->in.opcode)) {
+	if (!uvfs_backend_has_op(&se->ops, req->in.opcode)) {
 		default_reply(req);
 		return;
 	}

@@ -15,9 +15,12 @@
 #ifndef UVFS_LIB_UVFS_I_H
 #define UVFS_LIB_UVFS_I_H
 
+#include <assert.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <sys/uio.h>
 
@@ -40,19 +43,38 @@ struct uvfs_msg {
 typedef void (*uvfs_handler_fn)(struct uvfs_req *req,
 				const struct uvfs_msg *msg);
 
+/* What a request's string is, so the decoder knows which bytes to refuse. */
+enum uvfs_strkind {
+	UVFS_STR_NAME = 1,	/* a path component: no '/' */
+	UVFS_STR_PATH,		/* a symlink target: any bytes but NUL */
+	UVFS_STR_XATTR,		/* an xattr name: any bytes but NUL */
+};
+
+struct uvfs_strdesc {
+	uint8_t kind;		/* enum uvfs_strkind */
+	uint16_t max;		/* longest allowed (without NUL) */
+};
+
+/* A backend op as a column of the table: its offset plus one, 0 for none. */
+#define UVFS_BE_OP(member) (offsetof(struct uvfs_ops, member) + 1)
+
 /* One row per opcode: drives dispatch, tracing and statistics. */
 struct uvfs_opdesc {
 	const char *name;
 	uint32_t argsize;	/* fixed argument struct */
 	uint8_t nstr;		/* NUL-terminated strings after it */
-	uint16_t strmax[2];	/* longest allowed string (without NUL) */
+	struct uvfs_strdesc str[2];
 	bool blocks;		/* usually waits for I/O: uvfs_req_may_block() */
+	bool builtin;		/* the library serves it, no backend op needed */
+	uint16_t be_op[2];	/* UVFS_BE_OP(): either one serves the opcode */
 	uvfs_handler_fn handler;
 };
 
 extern const struct uvfs_opdesc uvfs_optable[UVFS_OP_MAX];
 const struct uvfs_opdesc *uvfs_opdesc(uint32_t opcode);
 const char *uvfs_opname(uint32_t opcode);
+/* Does ops have what opcode calls?  False for unknown opcodes. */
+bool uvfs_backend_has_op(const struct uvfs_ops *ops, uint32_t opcode);
 
 /* Per-op counters (atomics: several transport threads update them). */
 struct uvfs_opstats {
@@ -107,6 +129,27 @@ struct uvfs_session {
 	char subtype_buf[32];		/* uvfs_mount_set_subtype() */
 	struct uvfs_opstats stats[UVFS_OP_MAX];
 };
+
+/*
+ * UVFS_ASSERT_HELD(m): where a comment says "call with m held", debug
+ * builds check it.  pthreads cannot say which thread holds a default mutex,
+ * only that someone does (trylock answers EBUSY, also to its holder), so
+ * this catches the lock not taken at all, not one taken by another thread.
+ * Not for recursive mutexes (their holder's trylock succeeds).
+ */
+#ifdef NDEBUG
+#define UVFS_ASSERT_HELD(m) ((void)(m))
+#else
+static inline bool uvfs_mutex_is_locked(pthread_mutex_t *m)
+{
+	int err = pthread_mutex_trylock(m);
+
+	if (!err)
+		pthread_mutex_unlock(m);
+	return err == EBUSY;
+}
+#define UVFS_ASSERT_HELD(m) assert(uvfs_mutex_is_locked(m))
+#endif
 
 uint64_t uvfs_now_ns(void);
 
