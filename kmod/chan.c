@@ -85,6 +85,7 @@ static void uvfs_req_put(struct uvfs_req *req)
 /* Called with q->lock held; the caller drops the slot's reference. */
 static void uvfs_slot_free(struct uvfs_queue *q, unsigned int idx)
 {
+	lockdep_assert_held(&q->lock);
 	q->slots[idx].req = NULL;
 	q->slots[idx].state = UVFS_SLOT_FREE;
 	q->freelist[q->nfree++] = idx;
@@ -405,14 +406,17 @@ static void uvfs_orphan_work(struct work_struct *work)
 	uvfs_conn_put(conn);
 }
 
-/* Called with the queue lock held: no sleeping here. */
-static void uvfs_orphan_reply(struct uvfs_conn *conn, u32 opcode,
-			      const void *payload, size_t len)
+/* Called with req->q->lock held: no sleeping here. */
+static void uvfs_orphan_reply(struct uvfs_req *req, const void *payload,
+			      size_t len)
 {
+	struct uvfs_conn *conn = req->conn;
+	u32 opcode = req->opcode;
 	struct uvfs_orphan *o;
 	struct uvfs_entry_out e;
 	struct uvfs_open_out op;
 
+	lockdep_assert_held(&req->q->lock);
 	switch (opcode) {
 	case UVFS_OP_LOOKUP:
 	case UVFS_OP_MKNOD:
@@ -447,9 +451,10 @@ static void uvfs_orphan_reply(struct uvfs_conn *conn, u32 opcode,
 }
 
 /*
- * Copy the reply of req out of its slot and check it.  Called with q->lock
- * held (the sender cannot detach its buffers meanwhile).  Everything read
- * from the slot is read once, into our own memory, then checked there.
+ * Copy the reply of req out of its slot and check it.  Called with
+ * req->q->lock held (the sender cannot detach its buffers meanwhile).
+ * Everything read from the slot is read once, into our own memory, then
+ * checked there.
  */
 static int uvfs_take_reply(struct uvfs_conn *conn, struct uvfs_req *req,
 			   const void *slot)
@@ -460,6 +465,7 @@ static int uvfs_take_reply(struct uvfs_conn *conn, struct uvfs_req *req,
 	size_t payload, fixed = 0, total = 0;
 	unsigned int i, n;
 
+	lockdep_assert_held(&req->q->lock);
 	memcpy(&oh, slot, sizeof(oh));
 	if (oh.unique != req->unique) {
 		uvfs_warn_bad_reply(req->opcode, "unique id mismatch");
@@ -481,7 +487,7 @@ static int uvfs_take_reply(struct uvfs_conn *conn, struct uvfs_req *req,
 	}
 	if (!args) {
 		/* sender gone or background: drop it, undoing an entry */
-		uvfs_orphan_reply(conn, req->opcode, p, oh.len - sizeof(oh));
+		uvfs_orphan_reply(req, p, oh.len - sizeof(oh));
 		return 0;
 	}
 

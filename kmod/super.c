@@ -390,7 +390,7 @@ static int uvfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	/*
 	 * S_NOSEC caching: after one look for security.capability a write
 	 * need not ask again, until the mode gains suid/sgid or a security
-	 * xattr is set (both clear S_NOSEC, see inode.c).
+	 * xattr is set (both clear S_NOSEC, see inode.c and xattr.c).
 	 */
 	sb->s_flags |= SB_NOSEC;
 

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * uvfs.ko private header: the channel (chan.c), the file system (super.c,
- * inode.c, dir.c, file.c) and small compat helpers for kernel API changes
+ * uvfs.ko private header: the objects of the channel and of the file
+ * system, then what each file offers the others, one section per file
+ * (chan.c, super.c, inode.c, xattr.c, dir.c, file.c, pagecache.c, notify.c;
+ * scripts/check-headers.sh checks that each function is defined in the
+ * file its section names), and small compat helpers for kernel API changes
  * after 6.1.
  *
  * Object lifetimes
@@ -39,7 +42,7 @@
 #define UVFS_FORGET_BATCH 64
 #define UVFS_SUBTYPE_MAX 32
 
-/* ---- channel ---- */
+/* ---- the channel's objects ---- */
 
 enum uvfs_slot_state {
 	UVFS_SLOT_FREE,
@@ -55,16 +58,26 @@ struct uvfs_slot {
 	u8 state;
 };
 
+/*
+ * One queue of the channel.  The arrays are allocated at setup (under
+ * conn->setup_lock, before setup_done is published) and fixed after; what
+ * is in them changes under lock.  The wait conditions peek at nfree and
+ * ready_count with READ_ONCE and recheck under lock.
+ */
 struct uvfs_queue {
 	spinlock_t lock;
-	wait_queue_head_t waitq;	/* daemon thread waiting for requests */
-	wait_queue_head_t slotq;	/* senders waiting for a free slot */
-	struct uvfs_slot *slots;
-	u16 *freelist;			/* stack of free slot indexes */
-	unsigned int nfree;
-	u16 *ready;			/* FIFO ring of ready slot indexes */
-	unsigned int ready_head, ready_count;
-	void *base;			/* kernel address of the queue area */
+	wait_queue_head_t waitq;	/* daemon thread waiting for requests;
+					 * its own lock */
+	wait_queue_head_t slotq;	/* senders waiting for a free slot;
+					 * its own lock */
+	struct uvfs_slot *slots;	/* req and state: under lock */
+	u16 *freelist;			/* stack of free slot indexes; lock */
+	unsigned int nfree;		/* lock */
+	u16 *ready;			/* FIFO ring of ready slot indexes;
+					 * lock */
+	unsigned int ready_head, ready_count;	/* lock */
+	void *base;			/* kernel address of the queue area;
+					 * fixed at setup */
 };
 
 struct uvfs_conn {
@@ -140,18 +153,7 @@ struct uvfs_req {
 	wait_queue_head_t waitq;
 };
 
-extern const struct file_operations uvfs_dev_fops;
-
-void uvfs_conn_get(struct uvfs_conn *conn);
-void uvfs_conn_put(struct uvfs_conn *conn);
-void uvfs_conn_shutdown(struct uvfs_conn *conn);
-ssize_t uvfs_send(struct uvfs_conn *conn, struct uvfs_args *args);
-unsigned int uvfs_max_payload(struct uvfs_conn *conn);
-void uvfs_wait_background(struct uvfs_conn *conn);
-int uvfs_chan_init(void);
-void uvfs_chan_exit(void);
-
-/* ---- file system ---- */
+/* ---- the file system's objects ---- */
 
 struct uvfs_fs {
 	struct uvfs_conn *conn;
@@ -255,15 +257,31 @@ static inline bool uvfs_expired(unsigned long when)
 	return time_after_eq(jiffies, when);
 }
 
-/* super.c */
+/* ---- chan.c ---- */
+extern const struct file_operations uvfs_dev_fops;
+void uvfs_conn_get(struct uvfs_conn *conn);
+void uvfs_conn_put(struct uvfs_conn *conn);
+void uvfs_conn_shutdown(struct uvfs_conn *conn);
+ssize_t uvfs_send(struct uvfs_conn *conn, struct uvfs_args *args);
+unsigned int uvfs_max_payload(struct uvfs_conn *conn);
+void uvfs_wait_background(struct uvfs_conn *conn);
+void uvfs_warn_bad_reply(u32 opcode, const char *why);
+int uvfs_chan_init(void);
+void uvfs_chan_exit(void);
+
+/* ---- super.c ---- */
 extern struct file_system_type uvfs_fs_type;
 int uvfs_inode_cache_init(void);
 void uvfs_inode_cache_exit(void);
 
-/* inode.c */
+/* ---- inode.c ---- */
+extern const struct inode_operations uvfs_file_iops;
+extern const struct inode_operations uvfs_special_iops;
+extern const struct inode_operations uvfs_symlink_iops;
 bool uvfs_attr_valid(const struct uvfs_attr *attr);
 struct inode *uvfs_iget(struct super_block *sb, u64 nodeid,
 			const struct uvfs_attr *attr, u64 attr_valid_ns);
+struct inode *uvfs_ilookup(struct super_block *sb, u64 nodeid);
 void uvfs_change_attr(struct inode *inode, const struct uvfs_attr *attr,
 		      u64 attr_valid_ns);
 int uvfs_update_attr(struct inode *inode, struct file *file, bool force);
@@ -273,39 +291,40 @@ void uvfs_queue_forget(struct uvfs_fs *fs, u64 nodeid, u64 nlookup);
 void uvfs_flush_forgets(struct uvfs_fs *fs);
 void uvfs_forget_work(struct work_struct *work);
 void uvfs_drop_forgets(struct uvfs_fs *fs);
-void uvfs_fill_header_creds(struct uvfs_args *args);
 void uvfs_set_inode_ops(struct inode *inode);
 void uvfs_evict_inode(struct inode *inode);
-extern const struct inode_operations uvfs_file_iops;
-extern const struct inode_operations uvfs_special_iops;
-extern const struct inode_operations uvfs_symlink_iops;
+bool uvfs_allowed(struct uvfs_fs *fs);
 int uvfs_permission(struct user_namespace *ns, struct inode *inode, int mask);
 int uvfs_getattr(struct user_namespace *ns, const struct path *path,
 		 struct kstat *stat, u32 mask, unsigned int flags);
 int uvfs_setattr(struct user_namespace *ns, struct dentry *dentry,
 		 struct iattr *attr);
-ssize_t uvfs_listxattr(struct dentry *dentry, char *list, size_t size);
-extern const struct xattr_handler *uvfs_xattr_handlers[];
-void uvfs_warn_bad_reply(u32 opcode, const char *why);
 
-/* dir.c */
+/* ---- xattr.c ---- */
+extern const struct xattr_handler *uvfs_xattr_handlers[];
+ssize_t uvfs_listxattr(struct dentry *dentry, char *list, size_t size);
+
+/* ---- dir.c ---- */
 extern const struct inode_operations uvfs_dir_iops;
 extern const struct file_operations uvfs_dir_fops;
 extern const struct dentry_operations uvfs_dentry_ops;
 
-/* file.c */
+/* ---- file.c ---- */
 extern const struct file_operations uvfs_file_fops;
-extern const struct address_space_operations uvfs_aops;
-int uvfs_send_fsync(struct file *file, u32 opcode, int datasync);
-struct inode *uvfs_ilookup(struct super_block *sb, u64 nodeid);
-long uvfs_ioc_notify(struct uvfs_conn *conn, const void __user *umsg);
-bool uvfs_read_direct(struct kiocb *iocb);
-ssize_t uvfs_direct_read(struct kiocb *iocb, struct iov_iter *to);
 int uvfs_open_common(struct inode *inode, struct file *file, bool isdir);
 void uvfs_file_attach(struct inode *inode, struct file *file,
 		      struct uvfs_file *ff, bool isdir);
 void uvfs_release_common(struct uvfs_conn *conn, u64 nodeid,
 			 struct uvfs_file *ff, int flags, bool isdir);
+int uvfs_send_fsync(struct file *file, u32 opcode, int datasync);
+
+/* ---- pagecache.c ---- */
+extern const struct address_space_operations uvfs_aops;
+bool uvfs_read_direct(struct kiocb *iocb);
+ssize_t uvfs_direct_read(struct kiocb *iocb, struct iov_iter *to);
+
+/* ---- notify.c ---- */
+long uvfs_ioc_notify(struct uvfs_conn *conn, const void __user *umsg);
 
 /* ---- compat: APIs that changed after 6.1 ---- */
 

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libuvfs internals: the session, the request object, the transport
- * interface and the opcode table.  Not installed; backends use uvfs.h.
+ * interface and the opcode table, then what each file offers the others,
+ * one section per file (scripts/check-headers.sh checks that each function
+ * is defined in the file its section names).  Not installed; backends use
+ * uvfs.h.
  *
  * Data flow: a transport turns whatever it receives (a slot of the shared
  * ring, a libfuse callback, a test's call) into a wire request -- an
@@ -69,12 +72,6 @@ struct uvfs_opdesc {
 	uint16_t be_op[2];	/* UVFS_BE_OP(): either one serves the opcode */
 	uvfs_handler_fn handler;
 };
-
-extern const struct uvfs_opdesc uvfs_optable[UVFS_OP_MAX];
-const struct uvfs_opdesc *uvfs_opdesc(uint32_t opcode);
-const char *uvfs_opname(uint32_t opcode);
-/* Does ops have what opcode calls?  False for unknown opcodes. */
-bool uvfs_backend_has_op(const struct uvfs_ops *ops, uint32_t opcode);
 
 /* Per-op counters (atomics: several transport threads update them). */
 struct uvfs_opstats {
@@ -151,11 +148,13 @@ static inline bool uvfs_mutex_is_locked(pthread_mutex_t *m)
 #define UVFS_ASSERT_HELD(m) assert(uvfs_mutex_is_locked(m))
 #endif
 
-uint64_t uvfs_now_ns(void);
+/* ---- dispatch.c: the opcode table and the dispatcher ---- */
 
-/* Initialise req for a request that just arrived. */
-void uvfs_req_init(struct uvfs_req *req, struct uvfs_session *se,
-		   const struct uvfs_in_header *in, uint32_t reply_max, void *tp);
+extern const struct uvfs_opdesc uvfs_optable[UVFS_OP_MAX];
+const struct uvfs_opdesc *uvfs_opdesc(uint32_t opcode);
+const char *uvfs_opname(uint32_t opcode);
+/* Does ops have what opcode calls?  False for unknown opcodes. */
+bool uvfs_backend_has_op(const struct uvfs_ops *ops, uint32_t opcode);
 
 /*
  * Decode, validate, trace, count, and call the backend.  buf holds the
@@ -163,6 +162,14 @@ void uvfs_req_init(struct uvfs_req *req, struct uvfs_session *se,
  * with -EINVAL, an unknown opcode or a missing op with -ENOSYS.
  */
 void uvfs_dispatch(struct uvfs_req *req, const void *buf, size_t len);
+
+/* ---- reply.c: requests' set-up and replies ---- */
+
+uint64_t uvfs_now_ns(void);
+
+/* Initialise req for a request that just arrived. */
+void uvfs_req_init(struct uvfs_req *req, struct uvfs_session *se,
+		   const struct uvfs_in_header *in, uint32_t reply_max, void *tp);
 
 /* Send a reply made of header + payload iov; used by all uvfs_reply_*. */
 int uvfs_send_reply(struct uvfs_req *req, int err, const struct iovec *iov,
@@ -174,12 +181,15 @@ void uvfs_attr_to_stat(const struct uvfs_attr *a, struct stat *st);
 void uvfs_entry_to_wire(const struct uvfs_entry *e, struct uvfs_entry_out *o);
 uint64_t uvfs_timeout_ns(double seconds);
 
+/* ---- trace.c: -d, one line per request and reply ---- */
+
 void uvfs_trace_request(struct uvfs_session *se, const struct uvfs_req *req,
 			const struct uvfs_msg *msg);
 void uvfs_trace_reply(struct uvfs_session *se, const struct uvfs_req *req,
 		      int err, size_t len);
 
-/* fuse_loop.c: the FUSE transport's worker threads */
+/* ---- fuse_loop.c: the FUSE transport's worker threads ---- */
+
 struct fuse_session;
 int uvfs_fuse_serve(struct fuse_session *fs, unsigned int max_threads,
 		    unsigned int spin_us);
