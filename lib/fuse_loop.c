@@ -72,6 +72,7 @@ static int worker_start(struct fuse_loop *loop)
 	sigset_t all, old;
 	int err;
 
+	UVFS_ASSERT_HELD(&loop->lock);
 	if (!w)
 		return -ENOMEM;
 	w->loop = loop;
@@ -92,6 +93,7 @@ static int worker_start(struct fuse_loop *loop)
 /* The loop ends; call with loop->lock held. */
 static void loop_stop(struct fuse_loop *loop, int err)
 {
+	UVFS_ASSERT_HELD(&loop->lock);
 	if (!loop->stop)
 		loop->err = err;
 	loop->stop = true;
@@ -102,6 +104,7 @@ static void loop_stop(struct fuse_loop *loop, int err)
 /* Give up the reader role; call with loop->lock held. */
 static void give_up_reading(struct fuse_loop *loop, struct fuse_worker *w)
 {
+	UVFS_ASSERT_HELD(&loop->lock);
 	w->reader = false;
 	loop->reading = false;
 	if (loop->nidle)

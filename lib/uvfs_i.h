@@ -134,9 +134,6 @@ struct uvfs_session {
  * this catches the lock not taken at all, not one taken by another thread.
  * Not for recursive mutexes (their holder's trylock succeeds).
  */
-#ifdef NDEBUG
-#define UVFS_ASSERT_HELD(m) ((void)(m))
-#else
 static inline bool uvfs_mutex_is_locked(pthread_mutex_t *m)
 {
 	int err = pthread_mutex_trylock(m);
@@ -145,6 +142,10 @@ static inline bool uvfs_mutex_is_locked(pthread_mutex_t *m)
 		pthread_mutex_unlock(m);
 	return err == EBUSY;
 }
+
+#ifdef NDEBUG
+#define UVFS_ASSERT_HELD(m) ((void)(m))
+#else
 #define UVFS_ASSERT_HELD(m) assert(uvfs_mutex_is_locked(m))
 #endif
 

@@ -5,8 +5,10 @@
  * backend_has_op()) and which strings must be plain names (the old list of
  * opcodes in decode() whose strings may hold '/').  The expectations below
  * are copied as data from that code, so a row edited by mistake fails here.
+ * Also uvfs_mutex_is_locked(), behind the debug builds' UVFS_ASSERT_HELD.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -194,6 +196,50 @@ START_TEST(test_strings_match_old_decode)
 }
 END_TEST
 
+static pthread_mutex_t held_elsewhere = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t go = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t go_cv = PTHREAD_COND_INITIALIZER;
+static int phase;
+
+static void *hold_it(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&held_elsewhere);
+	pthread_mutex_lock(&go);
+	phase = 1;
+	pthread_cond_broadcast(&go_cv);
+	while (phase != 2)
+		pthread_cond_wait(&go_cv, &go);
+	pthread_mutex_unlock(&go);
+	pthread_mutex_unlock(&held_elsewhere);
+	return NULL;
+}
+
+START_TEST(test_mutex_is_locked)
+{
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	pthread_t t;
+
+	ck_assert(!uvfs_mutex_is_locked(&m));
+	/* the check left it unlocked */
+	ck_assert_int_eq(pthread_mutex_trylock(&m), 0);
+	ck_assert(uvfs_mutex_is_locked(&m));	/* held by this thread */
+	pthread_mutex_unlock(&m);
+	ck_assert(!uvfs_mutex_is_locked(&m));
+
+	ck_assert_int_eq(pthread_create(&t, NULL, hold_it, NULL), 0);
+	pthread_mutex_lock(&go);
+	while (phase != 1)
+		pthread_cond_wait(&go_cv, &go);
+	ck_assert(uvfs_mutex_is_locked(&held_elsewhere));
+	phase = 2;
+	pthread_cond_broadcast(&go_cv);
+	pthread_mutex_unlock(&go);
+	pthread_join(t, NULL);
+	ck_assert(!uvfs_mutex_is_locked(&held_elsewhere));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("optable");
@@ -201,6 +247,7 @@ int main(void)
 
 	tcase_add_test(tc, test_has_op_matches_old_switch);
 	tcase_add_test(tc, test_strings_match_old_decode);
+	tcase_add_test(tc, test_mutex_is_locked);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
