@@ -285,14 +285,27 @@ static struct timespec time_decode(uint32_t lo, uint32_t extra, bool has)
 	return ts;
 }
 
+/*
+ * Times the inode cannot hold are clamped, as the kernel's ext4 does
+ * (s_time_min/s_time_max, nanoseconds 0 at a limit): signed 32-bit seconds
+ * without the extra field (128-byte inodes), up to 2446 with it.  Not
+ * clamped, a time after 2038 would wrap to before 1970.
+ */
 static void time_encode(const struct timespec *ts, uint32_t *lo,
 			uint32_t *extra, bool has)
 {
-	*lo = (uint32_t)ts->tv_sec;
+	int64_t max = has ? (int64_t)INT32_MAX + (3LL << 32) : INT32_MAX;
+	int64_t sec = ts->tv_sec;
+	uint32_t nsec = (uint32_t)ts->tv_nsec;
+
+	if (sec <= INT32_MIN || sec >= max) {
+		sec = sec <= INT32_MIN ? INT32_MIN : max;
+		nsec = 0;
+	}
+	*lo = (uint32_t)sec;
 	if (has)
-		*extra = ((uint32_t)((ts->tv_sec - (int32_t)ts->tv_sec) >> 32) &
-			  EXT4_EPOCH_MASK) |
-			 ((uint32_t)ts->tv_nsec << EXT4_EPOCH_BITS);
+		*extra = ((uint32_t)((sec - (int32_t)sec) >> 32) &
+			  EXT4_EPOCH_MASK) | (nsec << EXT4_EPOCH_BITS);
 }
 
 void e2_set_time(struct e2_node *n, int which, const struct timespec *ts)
