@@ -4,11 +4,13 @@
 lockstep on two directories; every result must be the same on both.
 
 usage:
-  difftest.py populate DIR [--seed N]
+  difftest.py populate DIR [--seed N] [--no-xattr]
       a small starting tree (files with data, dirs, symlinks, xattrs, a
-      hard link, a fifo, a 400-entry directory) for mke2fs -d
+      hard link, a fifo, a 400-entry directory) for mke2fs -d;
+      --no-xattr: without the xattrs (images without ext_attr)
   difftest.py run A B --seed N [--ops 2000] [--no-dir-size] [--blocks]
                       [--check-every 250] [--trace] [--time-prec NS]
+                      [--time32]
       A is the reference (e.g. kernel ext2 on loop), B the implementation
       under test (e.g. uvfs).  Each operation runs on A, then on B, with
       the same arguments; the results (return value, errno name, data
@@ -75,7 +77,7 @@ def renameat2(a, b, flags):
         raise OSError(e, os.strerror(e))
 
 
-def populate(d, seed):
+def populate(d, seed, xattr=True):
     r = random.Random(seed)
     os.makedirs(d, exist_ok=True)
     for i, n in enumerate(("a", "b", "c")):
@@ -91,8 +93,10 @@ def populate(d, seed):
     os.symlink("a", os.path.join(d, "x1"))
     os.symlink("S" * 200, os.path.join(d, "dir", "z"))
     os.mkfifo(os.path.join(d, "dir", "b"))
-    os.setxattr(os.path.join(d, "b"), "user.a", b"value")
-    os.setxattr(os.path.join(d, "dir"), "user.b", r.randbytes(300))
+    xv = r.randbytes(300)   # drawn either way: the same tree otherwise
+    if xattr:
+        os.setxattr(os.path.join(d, "b"), "user.a", b"value")
+        os.setxattr(os.path.join(d, "dir"), "user.b", xv)
     os.chown(os.path.join(d, "c"), 70000, 70001)
     bd = os.path.join(d, BULK)
     os.mkdir(bd)
@@ -414,9 +418,12 @@ class Runner:
     def rand_time(self):
         r = self.r
         if r.random() < 0.1:
-            return r.choice([0, -1, -(10**9) + 1, (2**31 - 1) * 10**9,
-                             4102444800 * 10**9 + 999999999,
-                             -2**31 * 10**9])
+            t = r.choice([0, -1, -(10**9) + 1, (2**31 - 1) * 10**9,
+                          4102444800 * 10**9 + 999999999,
+                          -2**31 * 10**9])
+            if self.opts.time32 and t >= 2**31 * 10**9:
+                t = (2**31 - 1) * 10**9   # same random stream
+            return t
         return r.randrange(0, 2**31) * 10**9 + r.randrange(10**9)
 
     def op_utimes(self):
@@ -661,6 +668,7 @@ def main():
     p = sub.add_parser("populate")
     p.add_argument("dir")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--no-xattr", dest="xattr", action="store_false")
     r = sub.add_parser("run")
     r.add_argument("a")
     r.add_argument("b")
@@ -670,12 +678,15 @@ def main():
     r.add_argument("--no-dir-size", dest="dir_size", action="store_false")
     r.add_argument("--blocks", action="store_true")
     r.add_argument("--trace", action="store_true")
+    r.add_argument("--time32", action="store_true",
+                   help="no times past 2038 (revision 0: the kernel keeps "
+                   "them in memory but cannot store them)")
     r.add_argument("--time-prec", type=int, default=1,
                    help="compare times rounded down to this many ns "
                    "(default 1: exact)")
     args = ap.parse_args()
     if args.cmd == "populate":
-        populate(args.dir, args.seed)
+        populate(args.dir, args.seed, args.xattr)
         return 0
     for d in (args.a, args.b):
         if not os.path.isdir(d):
