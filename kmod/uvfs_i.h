@@ -59,25 +59,22 @@ struct uvfs_slot {
 };
 
 /*
- * One queue of the channel.  The arrays are allocated at setup (under
- * conn->setup_lock, before setup_done is published) and fixed after; what
- * is in them changes under lock.  The wait conditions peek at nfree and
- * ready_count with READ_ONCE and recheck under lock.
+ * One queue of the channel.  Its arrays are allocated at setup (under
+ * conn->setup_lock, before setup_done is published) and stay put; what is
+ * in them changes only under lock.  Wait conditions peek at nfree and
+ * ready_count with READ_ONCE and take lock before acting.
  */
 struct uvfs_queue {
 	spinlock_t lock;
-	wait_queue_head_t waitq;	/* daemon thread waiting for requests;
-					 * its own lock */
-	wait_queue_head_t slotq;	/* senders waiting for a free slot;
-					 * its own lock */
-	struct uvfs_slot *slots;	/* req and state: under lock */
-	u16 *freelist;			/* stack of free slot indexes; lock */
-	unsigned int nfree;		/* lock */
-	u16 *ready;			/* FIFO ring of ready slot indexes;
-					 * lock */
-	unsigned int ready_head, ready_count;	/* lock */
-	void *base;			/* kernel address of the queue area;
-					 * fixed at setup */
+	wait_queue_head_t waitq;	/* daemon awaits requests; own lock */
+	wait_queue_head_t slotq;	/* senders await a slot; own lock */
+	struct uvfs_slot *slots;	/* their req and state: under lock */
+	u16 *freelist;			/* stack of free slots: under lock */
+	unsigned int nfree;		/* under lock */
+	u16 *ready;			/* FIFO of ready slots: under lock */
+	unsigned int ready_head;	/* under lock */
+	unsigned int ready_count;	/* under lock */
+	void *base;			/* the queue's area: set at setup */
 };
 
 struct uvfs_conn {

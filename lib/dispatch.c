@@ -5,8 +5,9 @@
  * uvfs_optable[] has one row per opcode: its name, the size of its fixed
  * argument struct, the NUL-terminated strings that follow (what each is and
  * how long it may be), the backend op it calls and the handler that turns
- * the validated wire arguments into that call.  The generic decoder in uvfs_dispatch() checks
- * lengths and strings once for every op, so handlers can trust msg.
+ * the validated wire arguments into that call.  The generic decoder in
+ * uvfs_dispatch() checks lengths and strings once for every op, so
+ * handlers can trust msg.
  */
 #include <errno.h>
 #include <fcntl.h>

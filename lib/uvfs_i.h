@@ -67,8 +67,8 @@ struct uvfs_opdesc {
 	uint32_t argsize;	/* fixed argument struct */
 	uint8_t nstr;		/* NUL-terminated strings after it */
 	struct uvfs_strdesc str[2];
-	bool blocks;		/* usually waits for I/O: uvfs_req_may_block() */
-	bool builtin;		/* the library serves it, no backend op needed */
+	bool blocks;		/* often waits for I/O: uvfs_req_may_block() */
+	bool builtin;		/* the library serves it: no backend op */
 	uint16_t be_op[2];	/* UVFS_BE_OP(): either one serves the opcode */
 	uvfs_handler_fn handler;
 };

@@ -63,7 +63,8 @@ prototypes() {
 			n = split(t, w, /[ \/,]+/)
 			for (i = 1; i <= n; i++)
 				if (w[i] ~ /^[A-Za-z0-9_.-]+\.c$/)
-					section = section (section == "" ? "" : " ") w[i]
+					section = section \
+					    (section == "" ? "" : " ") w[i]
 			if (section == "")
 				section = "-"
 			next
@@ -113,7 +114,12 @@ definitions() {
 
 	[[ -e ${files[0]} ]] || return 0
 	awk '
-	FNR == 1 { decl = 0; looking = 0; base = FILENAME; sub(/.*\//, "", base) }
+	FNR == 1 {
+		decl = 0
+		looking = 0
+		base = FILENAME
+		sub(/.*\//, "", base)
+	}
 	looking {
 		looking = 0
 		if ($0 ~ /^\{/) {
