@@ -211,8 +211,11 @@ for d in /usr/src/linux-headers-*-amd64; do
 	[[ -e $d ]] && [[ -d /lib/modules/${d#/usr/src/linux-headers-}/build ]] &&
 		kver=${d#/usr/src/linux-headers-}
 done
-if ! command -v dkms >/dev/null || [[ -z $kver ]]; then
-	bad "dkms build" "no dkms or no kernel headers (scripts/deps.sh --vm)"
+if ! command -v dkms >/dev/null; then
+	bad "dkms build" "dkms is not installed (scripts/deps.sh)"
+elif [[ -z $kver ]]; then
+	# scripts/test.sh --no-vm installs no kernel headers
+	echo "skip dkms build: no linux-headers-*-amd64 (scripts/deps.sh --vm)"
 elif mkdir -p "$tmp/dkms" && timeout 150 dkms build -m uvfs -v "$version" -k "$kver" \
 	--dkmstree "$tmp/dkms" --sourcetree "$root/usr/src" >"$tmp/dkms.log" 2>&1 &&
 	[[ -e $tmp/dkms/uvfs/$version/$kver/x86_64/module/uvfs.ko ]]; then
