@@ -196,6 +196,34 @@ START_TEST(test_strings_match_old_decode)
 }
 END_TEST
 
+/* The old table's OPB rows: the opcodes that usually wait for I/O. */
+START_TEST(test_blocks_match_old_table)
+{
+	static const uint32_t slow[] = { UVFS_OP_READ, UVFS_OP_WRITE,
+					 UVFS_OP_FSYNC, UVFS_OP_FSYNCDIR,
+					 UVFS_OP_FALLOCATE };
+	uint32_t op;
+	size_t i;
+
+	for (op = 0; op < UVFS_OP_MAX; op++) {
+		const struct uvfs_opdesc *d = uvfs_opdesc(op);
+		bool want = false;
+
+		for (i = 0; i < sizeof(slow) / sizeof(slow[0]); i++)
+			want |= slow[i] == op;
+		if (d)
+			ck_assert_msg(d->blocks == want, "%s: blocks %d",
+				      d->name, d->blocks);
+		else
+			ck_assert(!want);
+	}
+	ck_assert_str_eq(uvfs_opname(UVFS_OP_READDIRPLUS), "READDIRPLUS");
+	ck_assert_str_eq(uvfs_opname(UVFS_OP_BLK_WRITE_ZEROES),
+			 "BLK_WRITE_ZEROES");
+	ck_assert_str_eq(uvfs_opname(40), "UNKNOWN");
+}
+END_TEST
+
 static pthread_mutex_t held_elsewhere = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t go = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t go_cv = PTHREAD_COND_INITIALIZER;
@@ -247,6 +275,7 @@ int main(void)
 
 	tcase_add_test(tc, test_has_op_matches_old_switch);
 	tcase_add_test(tc, test_strings_match_old_decode);
+	tcase_add_test(tc, test_blocks_match_old_table);
 	tcase_add_test(tc, test_mutex_is_locked);
 	suite_add_tcase(s, tc);
 	return check_run(s);
