@@ -120,6 +120,12 @@ static void log_v(int prio, const char *fmt, va_list ap)
 
 	if (LOG_PRI(prio) > log_level)
 		return;
+	/* A terminal gets warnings and errors only: what went wrong, not
+	 * the daemon's diary (which goes to syslog or the log file), unless
+	 * the level was raised to LOG_DEBUG. */
+	if (log_dest == LOGTO_STDERR && log_level < LOG_DEBUG &&
+	    LOG_PRI(prio) > LOG_NOTICE)
+		return;
 	switch (log_dest) {
 	case LOGTO_SYSLOG:
 		vsyslog(LOG_PRI(prio), fmt, ap);
