@@ -521,7 +521,7 @@ static int start_rw(struct e2fs *e2, const struct uvfs_mount_args *args)
 	return 0;
 }
 
-static int ext2_mount(const struct uvfs_mount_args *args, void **priv)
+static int do_mount(const struct uvfs_mount_args *args, void **priv)
 {
 	struct ext2_super_block sb;
 	struct e2_mount_opts mo;
@@ -531,8 +531,6 @@ static int ext2_mount(const struct uvfs_mount_args *args, void **priv)
 	errcode_t rc;
 	int flags, err;
 
-	/* words, not "Unknown code ext2 152", from error_message() */
-	add_error_table(&et_ext2_error_table);
 	err = parse_options(args, &mo);
 	if (!err)
 		err = precheck(args, &mo, &sb);
@@ -634,6 +632,21 @@ static void note_errors(struct e2fs *e2)
 	}
 }
 
+/*
+ * Words, not "Unknown code ext2 152", from error_message(): the table is
+ * ours from mount to unmount (the backend may be unloaded after).
+ */
+static int ext2_mount(const struct uvfs_mount_args *args, void **priv)
+{
+	int err;
+
+	add_error_table(&et_ext2_error_table);
+	err = do_mount(args, priv);
+	if (err)
+		remove_error_table(&et_ext2_error_table);
+	return err;
+}
+
 static void ext2_unmount(void *priv)
 {
 	struct e2fs *e2 = priv;
@@ -655,6 +668,7 @@ static void ext2_unmount(void *priv)
 			 error_message(err));
 	close(e2->data_fd);
 	pthread_mutex_unlock(&e2->lock);
+	remove_error_table(&et_ext2_error_table);
 	pthread_mutex_destroy(&e2->lock);
 	free(e2->nodes);
 	free(e2);
