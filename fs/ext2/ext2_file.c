@@ -114,9 +114,14 @@ static int mark_written(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 				   lblk, NULL, &pblk));
 }
 
-/* Metadata (indirect blocks, symlink blocks): through libext2fs's cache. */
+/*
+ * Metadata (indirect blocks, symlink blocks): through libext2fs's cache.
+ * A pointer outside the filesystem is corruption, not an I/O error.
+ */
 static int meta_read(struct e2fs *e2, blk64_t pblk, void *buf)
 {
+	if (!pblk_valid(e2, pblk))
+		return -EUCLEAN;
 	return e2_err(io_channel_read_blk64(e2->fs->io, pblk, 1, buf));
 }
 
@@ -245,10 +250,6 @@ static int ind_run(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 	for (;;) {
 		if (!ptr) {
 			*len = span - off;	/* all under ptr is a hole */
-			break;
-		}
-		if (!pblk_valid(e2, ptr)) {
-			err = -EUCLEAN;
 			break;
 		}
 		err = meta_read(e2, ptr, buf);
@@ -507,10 +508,6 @@ static int ind_prepare(struct e2fs *e2, struct e2_node *n, blk64_t lblk)
 		span /= apb;	/* blocks under each pointer in block ptr */
 		if (span == 1)
 			break;	/* ptr's pointers are the data blocks' */
-		if (!pblk_valid(e2, ptr)) {
-			err = -EUCLEAN;
-			break;
-		}
 		err = meta_read(e2, ptr, buf);
 		if (err)
 			break;
