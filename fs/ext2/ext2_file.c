@@ -467,7 +467,7 @@ static int ind_prepare(struct e2fs *e2, struct e2_node *n, blk64_t lblk)
 	const uint64_t apb = e2->bs / 4;
 	ext2_filsys fs = e2->fs;
 	uint64_t span = apb, off;
-	uint32_t *slot, *buf = NULL;
+	uint32_t *slot, *buf, *zero;
 	blk64_t ptr, parent = 0, nb;
 	int depth = 1, err = 0;
 
@@ -479,8 +479,12 @@ static int ind_prepare(struct e2fs *e2, struct e2_node *n, blk64_t lblk)
 	if (depth > 3)
 		return -EFBIG;
 	buf = malloc(e2->bs);
-	if (!buf)
+	zero = calloc(1, e2->bs);
+	if (!buf || !zero) {
+		free(buf);
+		free(zero);
 		return -ENOMEM;
+	}
 	slot = &n->inode.i_block[EXT2_IND_BLOCK + depth - 1];
 	for (;;) {
 		ptr = *slot;
@@ -490,6 +494,14 @@ static int ind_prepare(struct e2fs *e2, struct e2_node *n, blk64_t lblk)
 				fs, n->ino, e2_small(n), lblk), NULL, &nb));
 			if (err)
 				break;
+			/* a freed block keeps its old pointers: zero it
+			 * before anything points at it */
+			err = e2_err(io_channel_write_blk64(fs->io, nb, 1,
+							    zero));
+			if (err) {
+				ext2fs_block_alloc_stats2(fs, nb, -1);
+				break;
+			}
 			*slot = (uint32_t)nb;
 			if (parent)
 				err = e2_err(io_channel_write_blk64(fs->io,
@@ -516,6 +528,7 @@ static int ind_prepare(struct e2fs *e2, struct e2_node *n, blk64_t lblk)
 		off %= span;
 	}
 	free(buf);
+	free(zero);
 	return err;
 }
 
