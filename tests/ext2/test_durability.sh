@@ -58,8 +58,8 @@ for _ in range(200):
         with open("/proc/%d/stat" % pid) as f:
             if f.read().split(") ")[1][0] == "Z":
                 break
-    except FileNotFoundError:
-        break
+    except (FileNotFoundError, ProcessLookupError):
+        break   # reaped, or (ESRCH) being torn down as we read
     time.sleep(0.05)
 os._exit(0)     # no close(): the mount is dead
 EOF
