@@ -23,8 +23,6 @@
  * inside fuse_session_receive_buf(), as libfuse's own loop does, so a
  * request is never abandoned half-served.
  */
-#define FUSE_USE_VERSION 35
-
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -35,9 +33,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include <fuse_lowlevel.h>
-
-#include "uvfs_i.h"
+#include "fuse_i.h"
 
 struct fuse_worker {
 	struct fuse_loop *loop;

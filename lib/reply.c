@@ -4,53 +4,15 @@
  * (uvfs_out_header + payload) handed to the transport.  Checks that the
  * library can make on behalf of the kernel (reply sent twice, payload larger
  * than asked, errno out of range) are made here, once, for every transport.
+ * Here too is what replies are made of: the wire attribute and entry,
+ * payload space (uvfs_req_outbuf()) and directory records.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 
 #include "uvfs_i.h"
-
-uint64_t uvfs_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-const struct uvfs_ctx *uvfs_req_ctx(const struct uvfs_req *req)
-{
-	return &req->ctx;
-}
-
-void *uvfs_req_priv(const struct uvfs_req *req)
-{
-	return req->se->priv;
-}
-
-void uvfs_req_init(struct uvfs_req *req, struct uvfs_session *se,
-		   const struct uvfs_in_header *in, uint32_t reply_max, void *tp)
-{
-	memset(req, 0, sizeof(*req));
-	req->se = se;
-	req->in = *in;
-	req->ctx.uid = in->uid;
-	req->ctx.gid = in->gid;
-	/* -o fakeroot: the backend's own checks and the owner of what it
-	 * creates see root, whoever asked */
-	if (se->opts.fakeroot) {
-		req->ctx.uid = 0;
-		req->ctx.gid = 0;
-	}
-	req->ctx.pid = (pid_t)in->pid;
-	req->ctx.umask = in->umask;
-	req->reply_max = reply_max;
-	req->start_ns = uvfs_now_ns();
-	req->tp = tp;
-}
 
 /* Payload-carrying replies: is this size allowed for this request? */
 static int check_payload(struct uvfs_req *req, size_t len)
@@ -401,29 +363,30 @@ void *uvfs_req_outbuf(struct uvfs_req *req, size_t size)
 	return req->heapbuf;
 }
 
-void uvfs_req_may_block(struct uvfs_req *req)
-{
-	if (req->se->tp->may_block)
-		req->se->tp->may_block(req);
-}
-
 /* ---- directory records ---- */
+
+/* The record's fixed part; the caller has zeroed the record. */
+static void fill_dirent(struct uvfs_dirent *d, const char *name,
+			size_t namelen, const struct stat *attr,
+			off_t next_off)
+{
+	d->ino = attr->st_ino;
+	d->off = (uint64_t)next_off;
+	d->namelen = (uint32_t)namelen;
+	d->type = (attr->st_mode & S_IFMT) >> 12;
+	memcpy(d->name, name, namelen);
+}
 
 size_t uvfs_add_dirent(char *buf, size_t bufsize, const char *name,
 		       const struct stat *attr, off_t next_off)
 {
 	size_t namelen = strlen(name);
 	size_t reclen = UVFS_DIRENT_SIZE(namelen);
-	struct uvfs_dirent *d = (struct uvfs_dirent *)buf;
 
 	if (reclen > bufsize || !buf)
 		return reclen;
 	memset(buf, 0, reclen);
-	d->ino = attr->st_ino;
-	d->off = (uint64_t)next_off;
-	d->namelen = (uint32_t)namelen;
-	d->type = (attr->st_mode & S_IFMT) >> 12;
-	memcpy(d->name, name, namelen);
+	fill_dirent((struct uvfs_dirent *)buf, name, namelen, attr, next_off);
 	return reclen;
 }
 
@@ -438,53 +401,6 @@ size_t uvfs_add_direntplus(char *buf, size_t bufsize, const char *name,
 		return reclen;
 	memset(buf, 0, reclen);
 	uvfs_entry_to_wire(e, &d->entry);
-	d->dirent.ino = e->attr.st_ino;
-	d->dirent.off = (uint64_t)next_off;
-	d->dirent.namelen = (uint32_t)namelen;
-	d->dirent.type = (e->attr.st_mode & S_IFMT) >> 12;
-	memcpy(d->dirent.name, name, namelen);
+	fill_dirent(&d->dirent, name, namelen, &e->attr, next_off);
 	return reclen;
-}
-
-/* ---- notifications ---- */
-
-static int notify(struct uvfs_session *se, int code, const void *a,
-		  size_t alen, const void *b, size_t blen)
-{
-	struct uvfs_out_header out;
-	struct iovec iov[3];
-
-	if (!se->tp || !se->tp->notify)
-		return -ENOSYS;
-	out.unique = 0;
-	out.error = code;
-	out.len = (uint32_t)(sizeof(out) + alen + blen);
-	iov[0].iov_base = &out;
-	iov[0].iov_len = sizeof(out);
-	iov[1].iov_base = (void *)a;
-	iov[1].iov_len = alen;
-	iov[2].iov_base = (void *)b;
-	iov[2].iov_len = blen;
-	return se->tp->notify(se, iov, 3);
-}
-
-int uvfs_notify_inval_inode(struct uvfs_session *se, uint64_t ino, off_t off,
-			    off_t len)
-{
-	struct uvfs_notify_inval_inode n = { ino, off, len };
-
-	return notify(se, UVFS_NOTIFY_INVAL_INODE, &n, sizeof(n), NULL, 0);
-}
-
-int uvfs_notify_inval_entry(struct uvfs_session *se, uint64_t parent,
-			    const char *name)
-{
-	struct uvfs_notify_inval_entry n = { 0 };
-
-	n.parent = parent;
-	n.namelen = (uint32_t)strlen(name);
-	if (n.namelen == 0 || n.namelen > UVFS_NAME_MAX || strchr(name, '/'))
-		return -EINVAL;
-	return notify(se, UVFS_NOTIFY_INVAL_ENTRY, &n, sizeof(n), name,
-		      n.namelen + 1);
 }

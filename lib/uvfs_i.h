@@ -164,13 +164,15 @@ bool uvfs_backend_has_op(const struct uvfs_ops *ops, uint32_t opcode);
  */
 void uvfs_dispatch(struct uvfs_req *req, const void *buf, size_t len);
 
-/* ---- reply.c: requests' set-up and replies ---- */
+/* ---- request.c: a request's set-up ---- */
 
 uint64_t uvfs_now_ns(void);
 
 /* Initialise req for a request that just arrived. */
 void uvfs_req_init(struct uvfs_req *req, struct uvfs_session *se,
 		   const struct uvfs_in_header *in, uint32_t reply_max, void *tp);
+
+/* ---- reply.c: replies and what they are made of ---- */
 
 /* Send a reply made of header + payload iov; used by all uvfs_reply_*. */
 int uvfs_send_reply(struct uvfs_req *req, int err, const struct iovec *iov,
@@ -189,12 +191,6 @@ void uvfs_trace_request(struct uvfs_session *se, const struct uvfs_req *req,
 void uvfs_trace_reply(struct uvfs_session *se, const struct uvfs_req *req,
 		      int err, size_t len);
 
-/* ---- fuse_loop.c: the FUSE transport's worker threads ---- */
-
-struct fuse_session;
-int uvfs_fuse_serve(struct fuse_session *fs, unsigned int max_threads,
-		    unsigned int spin_us);
-/* From a worker serving a request: let another thread read the next. */
-void uvfs_fuse_loop_may_block(void);
+/* The FUSE transport's files (fuse_*.c) share their own fuse_i.h. */
 
 #endif /* UVFS_LIB_UVFS_I_H */
