@@ -153,6 +153,29 @@ static int take_lock(const char *mountpoint, char *err)
 	return lock < 0 ? -1 : lock;
 }
 
+static void say_mounted(struct uvfs_session *se, const char *mountpoint,
+			const char *transport)
+{
+	uvfs_log_prio(LOG_INFO, "uvfsd: %s mounted on %s (%s, %s)",
+		      uvfs_session_opts(se)->fsname, mountpoint,
+		      uvfs_session_backend(se)->name, transport);
+}
+
+/*
+ * The transport's loop has ended and the transport is freed: unmount the
+ * backend, then drop the lock, in that order -- `uvfs umount` returns when
+ * the lock goes, and the image must be flushed and released by then (over
+ * kmod, DESTROY has done it already and the unmount is a no-op).  Returns
+ * the exit status.
+ */
+static int served(struct uvfs_session *se, const char *mountpoint, int lock,
+		  int loop_ret)
+{
+	uvfs_session_unmount(se);
+	uvfs_mountlock_release(mountpoint, lock);
+	return loop_ret ? 1 : 0;
+}
+
 static int serve_fuse(struct uvfs_session *se, const struct uvfsd_options *o,
 		      const char *mountpoint)
 {
@@ -184,17 +207,10 @@ static int serve_fuse(struct uvfs_session *se, const struct uvfsd_options *o,
 			return 1;
 		}
 	}
-	uvfs_log_prio(LOG_INFO, "uvfsd: %s mounted on %s (%s, fuse)",
-		      uvfs_session_opts(se)->fsname, mountpoint,
-		      uvfs_session_backend(se)->name);
+	say_mounted(se, mountpoint, "fuse");
 	ret = uvfs_fuse_loop(f);
 	uvfs_fuse_free(f);
-	/* Flush and release the source before dropping the lock: `uvfs
-	 * umount` returns when the lock goes, and the image must be
-	 * consistent by then. */
-	uvfs_session_unmount(se);
-	uvfs_mountlock_release(mountpoint, lock);
-	return ret ? 1 : 0;
+	return served(se, mountpoint, lock, ret);
 }
 
 /*
@@ -244,15 +260,10 @@ static int serve_kmod(struct uvfs_session *se, const struct uvfsd_options *o,
 		close(pfd[1]);
 		detach_session();
 	}
-	uvfs_log_prio(LOG_INFO, "uvfsd: %s mounted on %s (%s, kmod)",
-		      uvfs_session_opts(se)->fsname, mountpoint,
-		      uvfs_session_backend(se)->name);
+	say_mounted(se, mountpoint, "kmod");
 	ret = uvfs_kmod_loop(k);
 	uvfs_kmod_free(k);
-	/* DESTROY already flushed the backend; this is a no-op then. */
-	uvfs_session_unmount(se);
-	uvfs_mountlock_release(mountpoint, lock);
-	return ret ? 1 : 0;
+	return served(se, mountpoint, lock, ret);
 
 fail:
 	die(err);
