@@ -31,57 +31,43 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TOP=$(cd "$HERE/.." && pwd)
-VM=$TOP/scripts/vm
-VM_PROG=vm-bench
 # shellcheck source=scripts/vm/lib.sh
-. "$VM/lib.sh"
-
-[[ $# -ge 1 ]] || vm_die "usage: $0 BUILD"
-BUILD=$(cd "$1" && pwd)
+. "$HERE/../scripts/vm/lib.sh"
+vm_init vm-bench BUILD "$@"
 SIZE_MB=${SIZE_MB:-64}
 NFILES=${NFILES:-2000}
 [[ $SIZE_MB =~ ^[1-9][0-9]*$ ]] || vm_die "SIZE_MB=$SIZE_MB: not a number"
 [[ $NFILES =~ ^[1-9][0-9]*$ ]] || vm_die "NFILES=$NFILES: not a number"
 [[ $SIZE_MB -le 300 ]] || vm_die "SIZE_MB=$SIZE_MB: at most 300 (guest tmpfs)"
-T0=$(date +%s.%N)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 VMS0=$(pgrep -c qemu-system || true)
 
 vm_need_qemu
 metabench=$BUILD/bin/uvfs-metabench
-for f in "$BUILD/bin/uvfsd" "$BUILD/bin/uvfs" "$metabench" \
-         "$BUILD/backends/uvfs-memfs.so" "$BUILD/backends/uvfs-ext2.so"; do
-    [[ -e "$f" ]] || vm_die "missing $f (build the tree first)"
-done
+vm_need_files "$BUILD/bin/uvfsd" "$BUILD/bin/uvfs" "$metabench" \
+	"$BUILD/backends/uvfs-memfs.so" "$BUILD/backends/uvfs-ext2.so"
 
-OUT=$(mktemp -d "${TMPDIR:-/tmp}/uvfs-vm-bench.XXXXXX")
-trap 'rm -rf "$OUT"' EXIT
-KO=$(vm_build_uvfs_ko "$TOP" "$OUT")
+KO=$(vm_build_uvfs_ko)
 vm_log "built $KO"
 
 args=(--timeout "${UVFS_VM_TIMEOUT:-600}"
-      --module fuse --module loop --module ext4
-      --append "uvfs_bench_size_mb=$SIZE_MB uvfs_bench_nfiles=$NFILES"
-      --bin "$metabench:/usr/bin/uvfs-metabench"
-      --bin "/bin/dd:/usr/bin/gdd"
-      --file "$KO:/root/uvfs.ko"
-      --log "$OUT/console.log"
-      --script "$HERE/vm_transports_guest.sh")
+	--module fuse --module loop --module ext4
+	--append "uvfs_bench_size_mb=$SIZE_MB uvfs_bench_nfiles=$NFILES"
+	--bin "$metabench:/usr/bin/uvfs-metabench"
+	--bin "/bin/dd:/usr/bin/gdd"
+	--file "$KO:/root/uvfs.ko"
+	--log "$OUT/console.log"
+	--script "$HERE/vm_transports_guest.sh")
 vm_add_uvfs args "$BUILD"
-
-rc=0
-# shellcheck disable=SC2086
-"$VM/vm-run.sh" "${args[@]}" ${UVFS_VM_ARGS:-} || rc=$?
-T1=$(date +%s.%N)
+vm_launch "${args[@]}"
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 VMS1=$(pgrep -c qemu-system || true)
 
 echo
 sed -n 's/\r$//; s/^BENCH|//p' "$OUT/console.log" 2>/dev/null || true
 grep -q '^BENCH|' "$OUT/console.log" 2>/dev/null || echo "(no table: the guest did not get that far)"
-printf 'wall time %.0f s; host: %s CPUs, load average %s before, %s after\n' \
-    "$(echo "$T1 - $T0" | bc)" "$(nproc)" "$LOAD0" "$LOAD1"
+printf 'host: %s CPUs, load average %s before, %s after\n' \
+	"$(nproc)" "$LOAD0" "$LOAD1"
 printf 'other qemu VMs running: %s before, %s after\n' "$VMS0" "$VMS1"
-[[ $rc == 0 ]] || echo "vm-bench: something failed to run (vm-run exit $rc)"
-exit "$rc"
+# the wall time, and PASS or "FAIL (exit N)": something failed to run
+vm_result

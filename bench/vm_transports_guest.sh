@@ -34,9 +34,9 @@ now() { read -r up _ </proc/uptime; echo "$up"; }
 elapsed() { awk "BEGIN { printf \"%.2f\", $2 - $1 }"; }
 is_mounted() { grep -q " $MNT " /proc/mounts; }
 wait_mounted() {
-    i=0
-    while [ $i -lt 200 ]; do is_mounted && return 0; sleep 0.1; i=$((i + 1)); done
-    return 1
+	i=0
+	while [ $i -lt 200 ]; do is_mounted && return 0; sleep 0.1; i=$((i + 1)); done
+	return 1
 }
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 say() { echo "vm-bench: $*"; }
@@ -45,118 +45,118 @@ result() { echo "$1 $2 $3" >>"$RES"; say "$1 $2 $3 s"; }
 
 # mount_cfg CONFIG: mount it on $MNT (sets UVFSD, IMG)
 mount_cfg() {
-    cfg=$1 fs=${1%.*} tr=${1#*.}
-    UVFSD="" IMG=none
-    if [ "$fs" = ext2 ]; then
-        IMG=/tmp/bench.img
-        rm -f "$IMG"
-        /sbin/mke2fs -q -F -t ext2 -I 256 "$IMG" 512M || return 1
-    fi
-    if [ "$tr" = kernel ]; then
-        mount -t ext2 -o loop "$IMG" $MNT || return 1
-        return 0
-    fi
-    uvfsd --transport="$tr" -f -o default_permissions,allow_other \
-        "$fs" "$IMG" $MNT >"/tmp/uvfsd-$cfg.log" 2>&1 &
-    UVFSD=$!
-    wait_mounted && return 0
-    sed 's/^/  | /' "/tmp/uvfsd-$cfg.log"
-    kill "$UVFSD" 2>/dev/null; wait "$UVFSD"
-    UVFSD=""
-    return 1
+	cfg=$1 fs=${1%.*} tr=${1#*.}
+	UVFSD="" IMG=none
+	if [ "$fs" = ext2 ]; then
+		IMG=/tmp/bench.img
+		rm -f "$IMG"
+		/sbin/mke2fs -q -F -t ext2 -I 256 "$IMG" 512M || return 1
+	fi
+	if [ "$tr" = kernel ]; then
+		mount -t ext2 -o loop "$IMG" $MNT || return 1
+		return 0
+	fi
+	uvfsd --transport="$tr" -f -o default_permissions,allow_other \
+		"$fs" "$IMG" $MNT >"/tmp/uvfsd-$cfg.log" 2>&1 &
+	UVFSD=$!
+	wait_mounted && return 0
+	sed 's/^/  | /' "/tmp/uvfsd-$cfg.log"
+	kill "$UVFSD" 2>/dev/null; wait "$UVFSD"
+	UVFSD=""
+	return 1
 }
 
 # umount_cfg CONFIG: unmount, wait for the daemon, drop the image
 umount_cfg() {
-    tr=${1#*.} rc=0
-    case $tr in
-        kernel) umount -d $MNT || rc=1 ;;
-        kmod)   umount $MNT || rc=1 ;;
-        fuse)   uvfs umount $MNT || rc=1 ;;
-    esac
-    if [ -n "$UVFSD" ]; then
-        wait "$UVFSD" || { say "$1: uvfsd exited $?"; rc=1; }
-        [ $rc = 0 ] || sed 's/^/  | /' "/tmp/uvfsd-$1.log" | tail -20
-    fi
-    if [ "$IMG" != none ] && [ $rc = 0 ]; then
-        /sbin/e2fsck -fn "$IMG" >/tmp/fsck.out 2>&1 ||
-            { say "warning: $1: e2fsck -fn not clean"; tail -20 /tmp/fsck.out; }
-    fi
-    [ "$IMG" = none ] || rm -f "$IMG"
-    return $rc
+	tr=${1#*.} rc=0
+	case $tr in
+		kernel) umount -d $MNT || rc=1 ;;
+		kmod)   umount $MNT || rc=1 ;;
+		fuse)   uvfs umount $MNT || rc=1 ;;
+	esac
+	if [ -n "$UVFSD" ]; then
+		wait "$UVFSD" || { say "$1: uvfsd exited $?"; rc=1; }
+		[ $rc = 0 ] || sed 's/^/  | /' "/tmp/uvfsd-$1.log" | tail -20
+	fi
+	if [ "$IMG" != none ] && [ $rc = 0 ]; then
+		/sbin/e2fsck -fn "$IMG" >/tmp/fsck.out 2>&1 ||
+			{ say "warning: $1: e2fsck -fn not clean"; tail -20 /tmp/fsck.out; }
+	fi
+	[ "$IMG" = none ] || rm -f "$IMG"
+	return $rc
 }
 
 # bench_cfg CONFIG: all phases; a failed phase stops the configuration
 bench_cfg() {
-    cfg=$1
-    say "== $cfg"
-    mount_cfg "$cfg" || { say "$cfg: mount failed"; return 1; }
-    grep " $MNT " /proc/mounts
-    t0=$(now)
-    gdd if=/dev/zero of=$MNT/big bs=1M count="$SIZE_MB" conv=fsync status=none ||
-        { umount_cfg "$cfg"; return 1; }
-    t1=$(now)
-    result "$cfg" write "$(elapsed "$t0" "$t1")"
-    drop_caches
-    t0=$(now)
-    gdd if=$MNT/big of=/dev/null bs=1M status=none || { umount_cfg "$cfg"; return 1; }
-    t1=$(now)
-    result "$cfg" read "$(elapsed "$t0" "$t1")"
-    if ! rm -f $MNT/big || ! mkdir $MNT/meta; then umount_cfg "$cfg"; return 1; fi
-    if ! uvfs-metabench $MNT/meta "$NFILES" >/tmp/meta.out 2>&1; then
-        cat /tmp/meta.out; umount_cfg "$cfg"; return 1
-    fi
-    while read -r ph secs; do result "$cfg" "$ph" "$secs"; done </tmp/meta.out
-    rmdir $MNT/meta
-    umount_cfg "$cfg"
+	cfg=$1
+	say "== $cfg"
+	mount_cfg "$cfg" || { say "$cfg: mount failed"; return 1; }
+	grep " $MNT " /proc/mounts
+	t0=$(now)
+	gdd if=/dev/zero of=$MNT/big bs=1M count="$SIZE_MB" conv=fsync status=none ||
+		{ umount_cfg "$cfg"; return 1; }
+	t1=$(now)
+	result "$cfg" write "$(elapsed "$t0" "$t1")"
+	drop_caches
+	t0=$(now)
+	gdd if=$MNT/big of=/dev/null bs=1M status=none || { umount_cfg "$cfg"; return 1; }
+	t1=$(now)
+	result "$cfg" read "$(elapsed "$t0" "$t1")"
+	if ! rm -f $MNT/big || ! mkdir $MNT/meta; then umount_cfg "$cfg"; return 1; fi
+	if ! uvfs-metabench $MNT/meta "$NFILES" >/tmp/meta.out 2>&1; then
+		cat /tmp/meta.out; umount_cfg "$cfg"; return 1
+	fi
+	while read -r ph secs; do result "$cfg" "$ph" "$secs"; done </tmp/meta.out
+	rmdir $MNT/meta
+	umount_cfg "$cfg"
 }
 
 : >"$RES"
 errors=0
 T0=$(now)
 if ! insmod /root/uvfs.ko; then
-    say "insmod uvfs.ko failed"; errors=$((errors + 1))
+	say "insmod uvfs.ko failed"; errors=$((errors + 1))
 fi
 CFGS="memfs.kmod memfs.fuse ext2.kmod ext2.fuse ext2.kernel"
 for cfg in $CFGS; do
-    case $cfg in *.kmod) [ -c /dev/uvfs ] || { errors=$((errors + 1)); continue; } ;; esac
-    bench_cfg "$cfg" || { say "$cfg: failed to run"; errors=$((errors + 1)); }
+	case $cfg in *.kmod) [ -c /dev/uvfs ] || { errors=$((errors + 1)); continue; } ;; esac
+	bench_cfg "$cfg" || { say "$cfg: failed to run"; errors=$((errors + 1)); }
 done
 T1=$(now)
 
 # the table: phase rows, configuration columns, then the ratios
 # fuse/kmod (memfs, ext2) and kmod/kernel (ext2)
 awk -v size="$SIZE_MB" -v nfiles="$NFILES" -v cfgs="$CFGS" '
-    { t[$1 "," $2] = $3 }
-    function f(v) { return v == "" ? "-" : sprintf("%.3f", v) }
-    function r(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "-" : sprintf("%.2f", a / b) }
-    END {
-        n = split(cfgs, c, " ")
-        printf "BENCH|\n"
-        printf "BENCH|uvfs in the VM (TCG), %s MiB sequential, %s files; seconds (lower is better)\n", size, nfiles
-        printf "BENCH|%-12s", "phase"
-        for (i = 1; i <= n; i++) printf " %11s", c[i]
-        printf "  | ratio %10s %10s %11s\n", "memfs f/k", "ext2 f/k", "ext2 k/kern"
-        split("write read create stat unlink", ph, " ")
-        for (p = 1; p <= 5; p++) {
-            label = ph[p]
-            if (label == "write") label = "write+fsync"
-            if (label == "read") label = "read (cold)"
-            printf "BENCH|%-12s", label
-            for (i = 1; i <= n; i++) printf " %11s", f(t[c[i] "," ph[p]])
-            printf "  |       %10s %10s %11s\n", \
-                r(t["memfs.fuse," ph[p]], t["memfs.kmod," ph[p]]), \
-                r(t["ext2.fuse," ph[p]], t["ext2.kmod," ph[p]]), \
-                r(t["ext2.kmod," ph[p]], t["ext2.kernel," ph[p]])
-        }
-        printf "BENCH|MiB/s:"
-        for (i = 1; i <= n; i++) {
-            w = t[c[i] ",write"]; rd = t[c[i] ",read"]
-            if (w == "" || rd == "" || w + 0 == 0 || rd + 0 == 0) continue
-            printf " %s %.0f/%.0f;", c[i], size / w, size / rd
-        }
-        printf " (write/read)\n"
-    }' "$RES"
+	{ t[$1 "," $2] = $3 }
+	function f(v) { return v == "" ? "-" : sprintf("%.3f", v) }
+	function r(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "-" : sprintf("%.2f", a / b) }
+	END {
+		n = split(cfgs, c, " ")
+		printf "BENCH|\n"
+		printf "BENCH|uvfs in the VM (TCG), %s MiB sequential, %s files; seconds (lower is better)\n", size, nfiles
+		printf "BENCH|%-12s", "phase"
+		for (i = 1; i <= n; i++) printf " %11s", c[i]
+		printf "  | ratio %10s %10s %11s\n", "memfs f/k", "ext2 f/k", "ext2 k/kern"
+		split("write read create stat unlink", ph, " ")
+		for (p = 1; p <= 5; p++) {
+			label = ph[p]
+			if (label == "write") label = "write+fsync"
+			if (label == "read") label = "read (cold)"
+			printf "BENCH|%-12s", label
+			for (i = 1; i <= n; i++) printf " %11s", f(t[c[i] "," ph[p]])
+			printf "  |       %10s %10s %11s\n", \
+				r(t["memfs.fuse," ph[p]], t["memfs.kmod," ph[p]]), \
+				r(t["ext2.fuse," ph[p]], t["ext2.kmod," ph[p]]), \
+				r(t["ext2.kmod," ph[p]], t["ext2.kernel," ph[p]])
+		}
+		printf "BENCH|MiB/s:"
+		for (i = 1; i <= n; i++) {
+			w = t[c[i] ",write"]; rd = t[c[i] ",read"]
+			if (w == "" || rd == "" || w + 0 == 0 || rd + 0 == 0) continue
+			printf " %s %.0f/%.0f;", c[i], size / w, size / rd
+		}
+		printf " (write/read)\n"
+	}' "$RES"
 echo "BENCH|guest time $(elapsed "$T0" "$T1") s; $errors configuration(s) failed to run"
 rmmod uvfs 2>/dev/null
 [ "$errors" -eq 0 ]

@@ -22,15 +22,15 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 WERROR=0 INSTALL=0
 while [[ $# -gt 0 ]]; do
-    case "$1" in
-        --werror) WERROR=1 ;;
-        --install-deps) INSTALL=1 ;;
-        -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
-        --) shift; break ;;
-        -*) vm_die "unknown option: $1" ;;
-        *) break ;;
-    esac
-    shift
+	case "$1" in
+		--werror) WERROR=1 ;;
+		--install-deps) INSTALL=1 ;;
+		-h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+		--) shift; break ;;
+		-*) vm_die "unknown option: $1" ;;
+		*) break ;;
+	esac
+	shift
 done
 [[ $# -ge 2 ]] || vm_die "usage: build-kmod.sh [--werror] KMOD_SRC_DIR OUT_DIR [MAKE_ARG...]"
 SRC=$(cd "$1" && pwd) || vm_die "no such directory: $1"
@@ -54,8 +54,8 @@ mkdir -p "$BUILD"
 excl=()
 case "$OUT/" in "$SRC"/*) excl=(--exclude="./${OUT#"$SRC"/}") ;; esac
 tar -C "$SRC" "${excl[@]+"${excl[@]}"}" --exclude='*.ko' --exclude='*.o' \
-    --exclude='*.mod' --exclude='*.mod.c' --exclude='.*.cmd' -cf - . |
-    tar -C "$BUILD" -xf -
+	--exclude='*.mod' --exclude='*.mod.c' --exclude='.*.cmd' -cf - . |
+	tar -C "$BUILD" -xf -
 
 vm_log "building $SRC against $KDIR"
 set +e
@@ -65,13 +65,13 @@ set -e
 cat "$OUT/build.log" >&2
 [[ "$rc" == 0 ]] || vm_die "make failed (exit $rc), log: $OUT/build.log"
 if [[ "$WERROR" == 1 ]] && grep -qiE '(^|[^a-z])warning:' "$OUT/build.log"; then
-    vm_die "build produced warnings (--werror), log: $OUT/build.log"
+	vm_die "build produced warnings (--werror), log: $OUT/build.log"
 fi
 
 shopt -s nullglob globstar
 kos=("$BUILD"/**/*.ko)
 [[ ${#kos[@]} -gt 0 ]] || vm_die "no .ko produced in $BUILD"
 for ko in "${kos[@]}"; do
-    cp "$ko" "$OUT/"
-    echo "$OUT/${ko##*/}"
+	cp "$ko" "$OUT/"
+	echo "$OUT/${ko##*/}"
 done

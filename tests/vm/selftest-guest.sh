@@ -2,18 +2,7 @@
 # Guest half of tests/vm/selftest.sh; runs inside the VM (busybox ash).
 # Real e2fsprogs are called by full path: Debian's busybox prefers its own
 # applets (mke2fs, ...) over $PATH.
-PASS=0 FAIL=0
-check() {
-    desc=$1; shift
-    "$@" >/tmp/check.out 2>&1
-    rc=$?
-    if [ "$rc" -eq 0 ]; then
-        PASS=$((PASS + 1)); echo "ok   - $desc"
-    else
-        FAIL=$((FAIL + 1)); echo "FAIL - $desc (exit $rc): $*"
-        sed 's/^/       | /' /tmp/check.out
-    fi
-}
+. /root/lib.sh	# tests/lib.sh: ok, bad, check, summary
 has_mod() { grep -q "^$1 " /proc/modules; }
 no_mod() { ! grep -q "^$1 " /proc/modules; }
 in_dmesg() { dmesg | grep -q "$1"; }
@@ -65,5 +54,4 @@ check "bash runs"                      /bin/bash -c '[[ ${BASH_VERSINFO[0]} -ge 
 check "/dev/shm is tmpfs"              grep -q " /dev/shm tmpfs " /proc/mounts
 check "/tmp is tmpfs"                  grep -q " /tmp tmpfs " /proc/mounts
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+summary

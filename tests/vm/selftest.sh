@@ -12,36 +12,21 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
-VM=$TOP/scripts/vm
-VM_PROG=vm-selftest
 # shellcheck source=scripts/vm/lib.sh
-. "$VM/lib.sh"
-
-T0=$(date +%s.%N)
+. "$HERE/../../scripts/vm/lib.sh"
+vm_init vm-selftest ""
+# unlike the other VM tests, it installs what is missing when it may
 if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || ! vm_pick_kver >/dev/null 2>&1; then
-    if [[ $(id -u) -ne 0 ]] && ! sudo -n true 2>/dev/null; then
-        echo "SKIP: qemu or a VM kernel with headers missing, and not root to install them"
-        exit 77
-    fi
+	if [[ $(id -u) -ne 0 ]] && ! sudo -n true 2>/dev/null; then
+		echo "SKIP: qemu or a VM kernel with headers missing, and not root to install them"
+		exit 77
+	fi
 fi
 
-OUT=$(mktemp -d "${TMPDIR:-/tmp}/uvfs-vm-selftest.XXXXXX")
-trap 'rm -rf "$OUT"' EXIT
-
-KO=$("$VM/build-kmod.sh" --werror "$HERE/hello" "$OUT" 2>"$OUT/build.err") || {
-    cat "$OUT/build.err" >&2
-    echo "FAIL: building tests/vm/hello failed" >&2
-    exit 1
-}
+KO=$(vm_build_ko "$HERE/hello")
 vm_log "built $KO"
 
-rc=0
-# shellcheck disable=SC2086
-"$VM/vm-run.sh" --timeout "${UVFS_VM_TIMEOUT:-600}" \
-    --module fuse --module loop --module ext4 --ko "$KO" \
-    --script "$HERE/selftest-guest.sh" ${UVFS_VM_ARGS:-} || rc=$?
-
-vm_log "end-to-end time $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')s"
-if [[ "$rc" == 0 ]]; then echo "vm selftest: PASS"; else echo "vm selftest: FAIL ($rc)"; fi
-exit "$rc"
+vm_launch --timeout "${UVFS_VM_TIMEOUT:-600}" \
+	--module fuse --module loop --module ext4 --ko "$KO" \
+	--script "$HERE/selftest-guest.sh"
+vm_result

@@ -7,28 +7,19 @@
 # line picks the seed), then the POSIX suite over kmod and over FUSE, with
 # memfs and with ext2/ext4 images (e2fsck clean right after the unmount),
 # each timed on one "compare:" line.
-PASS=0 FAIL=0
+. /root/lib.sh	# tests/lib.sh: ok, bad, check, summary
 MNT=/mnt
-check() {
-    desc=$1; shift
-    if "$@" >/tmp/check.out 2>&1; then
-        PASS=$((PASS + 1)); echo "ok   - $desc"
-    else
-        FAIL=$((FAIL + 1)); echo "FAIL - $desc (exit $?): $*"
-        sed 's/^/       | /' /tmp/check.out | head -40
-    fi
-}
 is_mounted() { grep -q " $MNT " /proc/mounts; }
 wait_mounted() {
-    i=0
-    while [ $i -lt 100 ]; do is_mounted && return 0; sleep 0.1; i=$((i + 1)); done
-    cat /tmp/uvfsd.log; return 1
+	i=0
+	while [ $i -lt 100 ]; do is_mounted && return 0; sleep 0.1; i=$((i + 1)); done
+	cat /tmp/uvfsd.log; return 1
 }
 start_uvfsd() {
-    uvfsd --transport=kmod -f --stats ${UVFSD_DEBUG:+-d} \
-        -o default_permissions,allow_other memfs none $MNT >/tmp/uvfsd.log 2>&1 &
-    UVFSD=$!
-    wait_mounted
+	uvfsd --transport=kmod -f --stats ${UVFSD_DEBUG:+-d} \
+		-o default_permissions,allow_other memfs none $MNT >/tmp/uvfsd.log 2>&1 &
+	UVFSD=$!
+	wait_mounted
 }
 # a command that must fail with the given message
 fails_with() { msg=$1; shift; ! "$@" 2>/tmp/fw.out && grep -q "$msg" /tmp/fw.out; }
@@ -50,9 +41,9 @@ check "/dev/uvfs is a char device"     test -c /dev/uvfs
 # --- mount ---
 check "uvfsd --transport=kmod mounts"  start_uvfsd
 if ! is_mounted; then
-    echo "uvfsd log:"; sed 's/^/  | /' /tmp/uvfsd.log
-    echo "$PASS passed, $((FAIL + 1)) failed (not mounted; rest skipped)"
-    exit 1
+	echo "uvfsd log:"; sed 's/^/  | /' /tmp/uvfsd.log
+	echo "$pass passed, $((fail + 1)) failed (not mounted; rest skipped)"
+	exit 1
 fi
 check "shown as uvfs.memfs"            grep -q " $MNT uvfs.memfs " /proc/mounts
 check "nosuid,nodev by default"        grep -q " $MNT uvfs.memfs rw,nosuid,nodev," /proc/mounts
@@ -92,7 +83,7 @@ grep -v "^ok" /tmp/suite.out
 SUITE_LINE=$(tail -1 /tmp/suite.out)
 echo "suite: $SUITE_LINE"
 printf 'compare: %-5s %-5s %-30s %6s s\n' kmod memfs "$SUITE_LINE" \
-    "$(elapsed "$T0" "$T1")" >>/tmp/compare
+	"$(elapsed "$T0" "$T1")" >>/tmp/compare
 check "POSIX suite"                    test "$SUITE_RC" = 0
 
 # --- unmount: synchronous DESTROY, daemon exits 0 ---
@@ -126,15 +117,15 @@ check "umount detached mount"          umount $MNT
 # (by comm and state: an exiting process has no cmdline for pgrep -f to
 # match, yet still holds the mountpoint's lock)
 uvfsd_alive() {
-    for f in /proc/[0-9]*/stat; do
-        read -r _ c st _ <"$f" 2>/dev/null || continue
-        [ "$c" = "(uvfsd)" ] && [ "$st" != Z ] && return 0
-    done
-    return 1
+	for f in /proc/[0-9]*/stat; do
+		read -r _ c st _ <"$f" 2>/dev/null || continue
+		[ "$c" = "(uvfsd)" ] && [ "$st" != Z ] && return 0
+	done
+	return 1
 }
 wait_uvfsd_gone() {
-    i=0
-    while uvfsd_alive; do i=$((i + 1)); [ $i -gt 50 ] && return 1; sleep 0.1; done
+	i=0
+	while uvfsd_alive; do i=$((i + 1)); [ $i -gt 50 ] && return 1; sleep 0.1; done
 }
 check "detached uvfsd exits"           wait_uvfsd_gone
 
@@ -168,35 +159,35 @@ STALL=$(uvfs-chan-test --stall $MNT 2>/tmp/stall.err)
 check "stall daemon mounted (pid $STALL)" sh -c "[ -n '$STALL' ] && kill -0 '$STALL' && grep -q ' $MNT uvfs' /proc/mounts"
 READERS=""
 for i in 0 1 2 3; do
-    # two readers per file: one waits for its READ, one for the page lock
-    cat $MNT/f$((i % 2)) >/dev/null 2>/tmp/reader$i.err &
-    READERS="$READERS $!"
+	# two readers per file: one waits for its READ, one for the page lock
+	cat $MNT/f$((i % 2)) >/dev/null 2>/tmp/reader$i.err &
+	READERS="$READERS $!"
 done
 sleep 1
 NBLOCKED=0
 for r in $READERS; do
-    st=$(pstate $r)
-    echo "  reader $r: state '$st' wchan $(cat /proc/$r/wchan 2>/dev/null)"
-    case $st in D|S) NBLOCKED=$((NBLOCKED + 1)) ;; esac
+	st=$(pstate $r)
+	echo "  reader $r: state '$st' wchan $(cat /proc/$r/wchan 2>/dev/null)"
+	case $st in D|S) NBLOCKED=$((NBLOCKED + 1)) ;; esac
 done
 check "4 readers blocked in I/O after 1 s" test $NBLOCKED = 4
 kill -9 "$STALL"
 T0=$(now)
 NGONE=0
 while :; do
-    NGONE=0
-    for r in $READERS; do
-        st=$(pstate $r)
-        case $st in ''|Z) NGONE=$((NGONE + 1)) ;; esac
-    done
-    T1=$(now)
-    [ $NGONE = 4 ] && break
-    awk "BEGIN { exit !($T1 - $T0 > 1.0) }" && break
-    sleep 0.02
+	NGONE=0
+	for r in $READERS; do
+		st=$(pstate $r)
+		case $st in ''|Z) NGONE=$((NGONE + 1)) ;; esac
+	done
+	T1=$(now)
+	[ $NGONE = 4 ] && break
+	awk "BEGIN { exit !($T1 - $T0 > 1.0) }" && break
+	sleep 0.02
 done
 DT=$(elapsed "$T0" "$T1")
 check "4 readers exit within 1 s of kill -9 (${DT} s)" \
-    sh -c "[ $NGONE = 4 ] && awk 'BEGIN { exit !($DT <= 1.0) }'"
+	sh -c "[ $NGONE = 4 ] && awk 'BEGIN { exit !($DT <= 1.0) }'"
 NERR=0
 for r in $READERS; do wait $r || NERR=$((NERR + 1)); done
 check "all 4 readers failed" test $NERR = 4
@@ -223,47 +214,47 @@ check "nothing left mounted after fuzz" sh -c "! grep -q ' $MNT ' /proc/mounts"
 # suite, unmount (kmod: umount(8), synchronous; fuse: uvfs umount), then
 # e2fsck -fn on the image right away.
 run_suite() {
-    tr=$1 fs=$2 img=none be=memfs
-    echo "--- POSIX suite: $tr $fs ---"
-    if [ "$fs" != memfs ]; then
-        img=/tmp/$fs.img be=ext2
-        rm -f "$img"
-        check "$tr $fs: mke2fs" /sbin/mke2fs -q -F -t "$fs" -I 256 "$img" 256M
-    fi
-    uvfsd --transport="$tr" -f -o default_permissions,allow_other \
-        $be "$img" $MNT >/tmp/uvfsd-$tr-$fs.log 2>&1 &
-    UVFSD=$!
-    check "$tr $fs: uvfsd mounts" wait_mounted
-    is_mounted || return 1
-    grep " $MNT " /proc/mounts
-    # the type names what the image holds: uvfs.ext4 / fuse.ext4
-    if [ "$fs" = ext4 ]; then
-        t=fuse.ext4
-        [ "$tr" = kmod ] && t=uvfs.ext4
-        check "$tr $fs: /proc/mounts type $t" grep -q " $MNT $t " /proc/mounts
-    fi
-    T0=$(now)
-    uvfs-posix-suite $MNT >/tmp/suite-$tr-$fs.out 2>&1
-    rc=$?
-    T1=$(now)
-    grep -v "^ok" /tmp/suite-$tr-$fs.out
-    line=$(tail -1 /tmp/suite-$tr-$fs.out)
-    check "$tr $fs: POSIX suite ($line)" test "$rc" = 0
-    printf 'compare: %-5s %-5s %-30s %6s s\n' "$tr" "$fs" "$line" \
-        "$(elapsed "$T0" "$T1")" >>/tmp/compare
-    if [ "$tr" = kmod ]; then
-        check "$tr $fs: umount" umount $MNT
-    else
-        check "$tr $fs: uvfs umount" uvfs umount $MNT
-    fi
-    if [ "$img" != none ]; then
-        check "$tr $fs: e2fsck -fn clean right after unmount" /sbin/e2fsck -fn "$img"
-    fi
-    wait $UVFSD
-    urc=$?
-    check "$tr $fs: uvfsd exited 0" test $urc = 0
-    [ $urc = 0 ] || tail -5 /tmp/uvfsd-$tr-$fs.log
-    rm -f "$img"
+	tr=$1 fs=$2 img=none be=memfs
+	echo "--- POSIX suite: $tr $fs ---"
+	if [ "$fs" != memfs ]; then
+		img=/tmp/$fs.img be=ext2
+		rm -f "$img"
+		check "$tr $fs: mke2fs" /sbin/mke2fs -q -F -t "$fs" -I 256 "$img" 256M
+	fi
+	uvfsd --transport="$tr" -f -o default_permissions,allow_other \
+		$be "$img" $MNT >/tmp/uvfsd-$tr-$fs.log 2>&1 &
+	UVFSD=$!
+	check "$tr $fs: uvfsd mounts" wait_mounted
+	is_mounted || return 1
+	grep " $MNT " /proc/mounts
+	# the type names what the image holds: uvfs.ext4 / fuse.ext4
+	if [ "$fs" = ext4 ]; then
+		t=fuse.ext4
+		[ "$tr" = kmod ] && t=uvfs.ext4
+		check "$tr $fs: /proc/mounts type $t" grep -q " $MNT $t " /proc/mounts
+	fi
+	T0=$(now)
+	uvfs-posix-suite $MNT >/tmp/suite-$tr-$fs.out 2>&1
+	rc=$?
+	T1=$(now)
+	grep -v "^ok" /tmp/suite-$tr-$fs.out
+	line=$(tail -1 /tmp/suite-$tr-$fs.out)
+	check "$tr $fs: POSIX suite ($line)" test "$rc" = 0
+	printf 'compare: %-5s %-5s %-30s %6s s\n' "$tr" "$fs" "$line" \
+		"$(elapsed "$T0" "$T1")" >>/tmp/compare
+	if [ "$tr" = kmod ]; then
+		check "$tr $fs: umount" umount $MNT
+	else
+		check "$tr $fs: uvfs umount" uvfs umount $MNT
+	fi
+	if [ "$img" != none ]; then
+		check "$tr $fs: e2fsck -fn clean right after unmount" /sbin/e2fsck -fn "$img"
+	fi
+	wait $UVFSD
+	urc=$?
+	check "$tr $fs: uvfsd exited 0" test $urc = 0
+	[ $urc = 0 ] || tail -5 /tmp/uvfsd-$tr-$fs.log
+	rm -f "$img"
 }
 run_suite kmod ext2
 run_suite kmod ext4
@@ -277,5 +268,5 @@ check "uvfs gone"                      sh -c "! grep -q '^uvfs ' /proc/modules"
 
 echo "uvfsd log:"; sed 's/^/  | /' /tmp/uvfsd.log | tail -20
 cat /tmp/compare
-echo "$PASS passed, $FAIL failed (suite: $SUITE_LINE; chan-test: $CHAN_LINE; fuzz: $FUZZ_LINE)"
-[ "$FAIL" -eq 0 ]
+echo "suite: $SUITE_LINE; chan-test: $CHAN_LINE; fuzz: $FUZZ_LINE"
+summary

@@ -22,48 +22,32 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TOP=$(cd "$HERE/../../.." && pwd)
-VM=$TOP/scripts/vm
-VM_PROG=vm-kmod
 # shellcheck source=scripts/vm/lib.sh
-. "$VM/lib.sh"
-
-[[ $# -ge 1 ]] || vm_die "usage: $0 BUILD_DIR"
-BUILD=$(cd "$1" && pwd)
-T0=$(date +%s.%N)
-
+. "$HERE/../../../scripts/vm/lib.sh"
+vm_init vm-kmod BUILD_DIR "$@"
 vm_need_qemu
 
 suite=$BUILD/tests/posix/uvfs-posix-suite
 [[ -x "$suite" ]] || suite=$BUILD/bin/uvfs-posix-suite
-for f in "$BUILD/bin/uvfsd" "$BUILD/backends/uvfs-memfs.so" "$suite"; do
-    [[ -e "$f" ]] || vm_die "missing $f (build the tree first)"
-done
+vm_need_files "$BUILD/bin/uvfsd" "$BUILD/backends/uvfs-memfs.so" "$suite"
 
-OUT=$(mktemp -d "${TMPDIR:-/tmp}/uvfs-vm-kmod.XXXXXX")
-trap 'rm -rf "$OUT"' EXIT
-KO=$(vm_build_uvfs_ko "$TOP" "$OUT")
+KO=$(vm_build_uvfs_ko)
 vm_log "built $KO"
 # the misbehaving daemon (chan_test.c): plain cc, it only needs proto.h
 ${CC:-cc} -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$TOP/include" \
-    -o "$OUT/uvfs-chan-test" "$HERE/chan_test.c" || {
-    echo "FAIL: building chan_test.c failed" >&2
-    exit 1
+	-o "$OUT/uvfs-chan-test" "$HERE/chan_test.c" || {
+	echo "FAIL: building chan_test.c failed" >&2
+	exit 1
 }
 
 args=(--timeout "${UVFS_VM_TIMEOUT:-500}"
-      --module fuse
-      --append "uvfs_fuzz_seed=${UVFS_FUZZ_SEED:-1}"
-      --bin "$suite:/usr/bin/uvfs-posix-suite"
-      --bin "/bin/dd:/usr/bin/gdd"
-      --bin "$OUT/uvfs-chan-test:/usr/bin/uvfs-chan-test"
-      --file "$KO:/root/uvfs.ko"
-      --script "$HERE/guest.sh")
+	--module fuse
+	--append "uvfs_fuzz_seed=${UVFS_FUZZ_SEED:-1}"
+	--bin "$suite:/usr/bin/uvfs-posix-suite"
+	--bin "/bin/dd:/usr/bin/gdd"
+	--bin "$OUT/uvfs-chan-test:/usr/bin/uvfs-chan-test"
+	--file "$KO:/root/uvfs.ko"
+	--script "$HERE/guest.sh")
 vm_add_uvfs args "$BUILD"
-rc=0
-# shellcheck disable=SC2086
-"$VM/vm-run.sh" "${args[@]}" ${UVFS_VM_ARGS:-} || rc=$?
-T1=$(date +%s.%N)
-printf 'vm-kmod: %s in %.0f s\n' "$([[ $rc == 0 ]] && echo PASS || echo FAIL)" \
-    "$(echo "$T1 - $T0" | bc)"
-exit "$rc"
+vm_launch "${args[@]}"
+vm_result

@@ -28,23 +28,16 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TOP=$(cd "$HERE/../../.." && pwd)
-VM=$TOP/scripts/vm
-VM_PROG=vm-ext2-diff
 # shellcheck source=scripts/vm/lib.sh
-. "$VM/lib.sh"
-
-[[ $# -ge 1 ]] || vm_die "usage: $0 BUILD_DIR"
-BUILD=$(cd "$1" && pwd)
-T0=$(date +%s.%N)
-
+. "$HERE/../../../scripts/vm/lib.sh"
+vm_init vm-ext2-diff BUILD_DIR "$@"
 vm_need_qemu
 
 SEEDS=${UVFS_VM_DIFF_SEEDS:-2}
 SEED0=${UVFS_VM_DIFF_SEED0:-1}
 OPS=${UVFS_VM_DIFF_OPS:-2000}
 for v in SEEDS SEED0 OPS; do
-    [[ ${!v} =~ ^[0-9]+$ ]] || vm_die "UVFS_VM_DIFF_$v wants a number: ${!v}"
+	[[ ${!v} =~ ^[0-9]+$ ]] || vm_die "UVFS_VM_DIFF_$v wants a number: ${!v}"
 done
 ((SEEDS > 0)) || vm_die "UVFS_VM_DIFF_SEEDS must be > 0"
 TIMEOUT=${UVFS_VM_TIMEOUT:-$((300 + SEEDS * OPS / 5))}
@@ -54,31 +47,22 @@ TIMEOUT=${UVFS_VM_TIMEOUT:-$((300 + SEEDS * OPS / 5))}
 RUN_TMO=$((120 + OPS * 3 / 10))
 ((TIMEOUT == 0 || RUN_TMO < TIMEOUT - 60)) || RUN_TMO=$((TIMEOUT > 120 ? TIMEOUT - 60 : TIMEOUT))
 
-for f in "$BUILD/bin/uvfsd" "$BUILD/bin/uvfs" "$BUILD/backends/uvfs-ext2.so" \
-         "$BUILD/lib/libuvfs.so.0"; do
-    [[ -e "$f" ]] || vm_die "missing $f (build the tree first)"
-done
+vm_need_files "$BUILD/bin/uvfsd" "$BUILD/bin/uvfs" \
+	"$BUILD/backends/uvfs-ext2.so" "$BUILD/lib/libuvfs.so.0"
 
-OUT=$(mktemp -d "${TMPDIR:-/tmp}/uvfs-vm-diff.XXXXXX")
-trap 'rm -rf "$OUT"' EXIT
-KO=$(vm_build_uvfs_ko "$TOP" "$OUT")
+KO=$(vm_build_uvfs_ko)
 vm_log "built $KO; seeds $SEED0..$((SEED0 + SEEDS - 1)), $OPS ops, VM timeout $TIMEOUT s"
 
 args=(--timeout "$TIMEOUT"
-      --python
-      --module fuse --module loop --module ext4
-      --ko "$KO"
-      --append "uvfs_diff_seeds=$SEEDS uvfs_diff_seed0=$SEED0 uvfs_diff_ops=$OPS uvfs_diff_tmo=$RUN_TMO"
-      # busybox cp cannot make sparse copies of the 128 MiB images
-      --bin "$(command -v cp):/usr/local/bin/gnu-cp"
-      --file "$TOP/tests/ext2/difftest.py:/root/ext2/difftest.py"
-      --file "$TOP/tests/ext2/compare.py:/root/ext2/compare.py"
-      --script "$HERE/diff_guest.sh")
+	--python
+	--module fuse --module loop --module ext4
+	--ko "$KO"
+	--append "uvfs_diff_seeds=$SEEDS uvfs_diff_seed0=$SEED0 uvfs_diff_ops=$OPS uvfs_diff_tmo=$RUN_TMO"
+	# busybox cp cannot make sparse copies of the 128 MiB images
+	--bin "$(command -v cp):/usr/local/bin/gnu-cp"
+	--file "$TOP/tests/ext2/difftest.py:/root/ext2/difftest.py"
+	--file "$TOP/tests/ext2/compare.py:/root/ext2/compare.py"
+	--script "$HERE/diff_guest.sh")
 vm_add_uvfs args "$BUILD"
-rc=0
-# shellcheck disable=SC2086
-"$VM/vm-run.sh" "${args[@]}" ${UVFS_VM_ARGS:-} || rc=$?
-T1=$(date +%s.%N)
-printf 'vm-ext2-diff: %s in %.0f s\n' "$([[ $rc == 0 ]] && echo PASS || echo FAIL)" \
-    "$(echo "$T1 - $T0" | bc)"
-exit "$rc"
+vm_launch "${args[@]}"
+vm_result

@@ -4,17 +4,7 @@
 # 1 KiB blocks): stress.py with 4 processes until ENOSPC, unmount (kmod:
 # umount(8); fuse: uvfs umount), uvfsd must exit 0, e2fsck -fn clean.
 # Kernel command line: uvfs_stress_seed=S, uvfs_stress_secs=SECS.
-PASS=0 FAIL=0
-check() {
-    desc=$1; shift
-    if "$@" >/tmp/check.out 2>&1; then
-        PASS=$((PASS + 1)); echo "ok   - $desc"
-    else
-        rc=$?
-        FAIL=$((FAIL + 1)); echo "FAIL - $desc (exit $rc): $*"
-        sed 's/^/       | /' /tmp/check.out | head -40
-    fi
-}
+. /root/lib.sh	# tests/lib.sh: ok, bad, check, summary
 karg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=\([0-9][0-9]*\)\$/\1/p" | tail -1; }
 is_mounted() { grep -q " $1 " /proc/mounts; }
 SEED=$(karg uvfs_stress_seed); SEED=${SEED:-1}
@@ -28,57 +18,56 @@ check "/dev/fuse is a char device" test -c /dev/fuse
 check "python3 imports ctypes,mmap,argparse" python3 -c 'import ctypes,mmap,argparse'
 
 wait_mounted() {
-    i=0
-    while [ $i -lt 100 ]; do
-        is_mounted $MNT && return 0
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.1; i=$((i + 1))
-    done
-    cat $LOG; return 1
+	i=0
+	while [ $i -lt 100 ]; do
+		is_mounted $MNT && return 0
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1; i=$((i + 1))
+	done
+	cat $LOG; return 1
 }
 wait_exit() {
-    i=0
-    while kill -0 "$1" 2>/dev/null; do
-        if [ $i -ge 600 ]; then kill -9 "$1"; wait "$1"; return 1; fi
-        sleep 0.1; i=$((i + 1))
-    done
-    wait "$1"
+	i=0
+	while kill -0 "$1" 2>/dev/null; do
+		if [ $i -ge 600 ]; then kill -9 "$1"; wait "$1"; return 1; fi
+		sleep 0.1; i=$((i + 1))
+	done
+	wait "$1"
 }
 # uvfs.ko has no splice_read/splice_write, so copy_file_range(2) between
 # its files fails with EINVAL (the files must still be unchanged)
 stress() {
-    extra=
-    [ "$TR" = kmod ] && extra=--copy-einval
-    timeout $((SECS + 60)) python3 /root/ext2/stress.py $MNT --seed "$SEED" \
-        --workers 4 --until-full --seconds "$SECS" --after 200 $extra
+	extra=
+	[ "$TR" = kmod ] && extra=--copy-einval
+	timeout $((SECS + 60)) python3 /root/ext2/stress.py $MNT --seed "$SEED" \
+		--workers 4 --until-full --seconds "$SECS" --after 200 $extra
 }
 
 # run TRANSPORT NAME MKE2FS-ARGS...
 run() {
-    TR=$1 NAME=$2; shift 2
-    img=$W/$NAME.img LOG=$W/uvfsd-$TR-$NAME.log
-    rm -f $img
-    check "$TR $NAME: mke2fs $*" /sbin/mke2fs -q -F "$@" $img 64M
-    uvfsd --transport="$TR" -f -o rw ext2 $img $MNT >$LOG 2>&1 &
-    pid=$!
-    check "$TR $NAME: uvfsd mounts" wait_mounted $pid
-    is_mounted $MNT || return
-    check "$TR $NAME: stress.py --seed $SEED --until-full, 4 processes" stress
-    grep 'until-full:\|errors' /tmp/check.out | sed 's/^/       /'
-    if [ "$TR" = kmod ]; then
-        check "$TR $NAME: umount" umount $MNT
-    else
-        check "$TR $NAME: uvfs umount" uvfs umount $MNT
-    fi
-    check "$TR $NAME: uvfsd exited 0" wait_exit $pid
-    is_mounted $MNT && umount -l $MNT
-    check "$TR $NAME: e2fsck -fn clean" /sbin/e2fsck -fn $img
-    rm -f $img
+	TR=$1 NAME=$2; shift 2
+	img=$W/$NAME.img LOG=$W/uvfsd-$TR-$NAME.log
+	rm -f $img
+	check "$TR $NAME: mke2fs $*" /sbin/mke2fs -q -F "$@" $img 64M
+	uvfsd --transport="$TR" -f -o rw ext2 $img $MNT >$LOG 2>&1 &
+	pid=$!
+	check "$TR $NAME: uvfsd mounts" wait_mounted $pid
+	is_mounted $MNT || return
+	check "$TR $NAME: stress.py --seed $SEED --until-full, 4 processes" stress
+	grep 'until-full:\|errors' "$CHECK_OUT" | sed 's/^/       /'
+	if [ "$TR" = kmod ]; then
+		check "$TR $NAME: umount" umount $MNT
+	else
+		check "$TR $NAME: uvfs umount" uvfs umount $MNT
+	fi
+	check "$TR $NAME: uvfsd exited 0" wait_exit $pid
+	is_mounted $MNT && umount -l $MNT
+	check "$TR $NAME: e2fsck -fn clean" /sbin/e2fsck -fn $img
+	rm -f $img
 }
 
 for TR in kmod fuse; do
-    run $TR ext4 -t ext4
-    run $TR ext2-1k -t ext2 -b 1024
+	run $TR ext4 -t ext4
+	run $TR ext2-1k -t ext2 -b 1024
 done
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+summary

@@ -19,46 +19,30 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TOP=$(cd "$HERE/../../.." && pwd)
-VM=$TOP/scripts/vm
-VM_PROG=vm-ext2-stress
 # shellcheck source=scripts/vm/lib.sh
-. "$VM/lib.sh"
-
-[[ $# -ge 1 ]] || vm_die "usage: $0 BUILD_DIR"
-BUILD=$(cd "$1" && pwd)
-T0=$(date +%s.%N)
-
+. "$HERE/../../../scripts/vm/lib.sh"
+vm_init vm-ext2-stress BUILD_DIR "$@"
 vm_need_qemu
 
 SEED=${UVFS_VM_STRESS_SEED:-1}
 SECS=${UVFS_VM_STRESS_SECS:-40}
 TIMEOUT=${UVFS_VM_TIMEOUT:-280}
 for v in SEED SECS TIMEOUT; do
-    [[ ${!v} =~ ^[0-9]+$ ]] || vm_die "$v wants a whole number: ${!v}"
+	[[ ${!v} =~ ^[0-9]+$ ]] || vm_die "$v wants a whole number: ${!v}"
 done
-for f in "$BUILD/bin/uvfsd" "$BUILD/bin/uvfs" "$BUILD/backends/uvfs-ext2.so" \
-         "$BUILD/lib/libuvfs.so.0"; do
-    [[ -e "$f" ]] || vm_die "missing $f (build the tree first)"
-done
+vm_need_files "$BUILD/bin/uvfsd" "$BUILD/bin/uvfs" \
+	"$BUILD/backends/uvfs-ext2.so" "$BUILD/lib/libuvfs.so.0"
 
-OUT=$(mktemp -d "${TMPDIR:-/tmp}/uvfs-vm-stress.XXXXXX")
-trap 'rm -rf "$OUT"' EXIT
-KO=$(vm_build_uvfs_ko "$TOP" "$OUT")
+KO=$(vm_build_uvfs_ko)
 vm_log "built $KO; seed $SEED, $SECS s per run, VM timeout $TIMEOUT s"
 
 args=(--timeout "$TIMEOUT"
-      --python
-      --module fuse --module loop
-      --ko "$KO"
-      --append "uvfs_stress_seed=$SEED uvfs_stress_secs=$SECS"
-      --file "$TOP/tests/ext2/stress.py:/root/ext2/stress.py"
-      --script "$HERE/guest.sh")
+	--python
+	--module fuse --module loop
+	--ko "$KO"
+	--append "uvfs_stress_seed=$SEED uvfs_stress_secs=$SECS"
+	--file "$TOP/tests/ext2/stress.py:/root/ext2/stress.py"
+	--script "$HERE/guest.sh")
 vm_add_uvfs args "$BUILD"
-rc=0
-# shellcheck disable=SC2086
-"$VM/vm-run.sh" "${args[@]}" ${UVFS_VM_ARGS:-} || rc=$?
-T1=$(date +%s.%N)
-printf 'vm-ext2-stress: %s in %.0f s\n' "$([[ $rc == 0 ]] && echo PASS || echo FAIL)" \
-    "$(echo "$T1 - $T0" | bc)"
-exit "$rc"
+vm_launch "${args[@]}"
+vm_result
