@@ -20,9 +20,7 @@ set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 
-# fs/ext2/ext2_i.h is left out until its sections follow the ext2 moves of
-# issue 9; `scripts/check-headers.sh fs/ext2/ext2_i.h` checks it meanwhile.
-DEFAULT_HEADERS=(kmod/uvfs_i.h lib/uvfs_i.h)
+DEFAULT_HEADERS=(kmod/uvfs_i.h lib/uvfs_i.h fs/ext2/ext2_i.h)
 
 # Print "FILES<TAB>FUNC" for every prototype of header $1 outside static
 # inline definitions; FILES is a space-separated list, "-" for none.

@@ -31,6 +31,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 #include <ext2fs/ext2fs.h>
@@ -90,7 +91,7 @@ static inline struct ext2_inode *e2_small(struct e2_node *n)
 	return (struct ext2_inode *)&n->inode;
 }
 
-/* ---- ext2_main.c ---- */
+/* ---- ext2_main.c: the -o options, mount and unmount ---- */
 /* -o options of the backend */
 struct e2_mount_opts {
 	uint64_t offset;	/* offset=: bytes into SOURCE */
@@ -99,9 +100,27 @@ struct e2_mount_opts {
 	uint64_t fs_bytes;	/* the filesystem's size, from its superblock */
 };
 
+/* A mount refusal: the one line uvfsd prints (mount and its checks). */
+#define MOUNT_ERR(args, ...)                                                  \
+	snprintf((args)->errbuf, (args)->errlen, __VA_ARGS__)
+
+/* ---- ext2_super.c: errors, features, sync, statfs ---- */
 int e2_err(errcode_t err);
 /* uvfs_reply_err() that applies errors= when err is -EUCLEAN */
 int e2_reply_err(struct uvfs_req *req, int err);
+int e2_check_writable(struct e2fs *e2);
+int e2_fs_sync(struct e2fs *e2);
+/* Set EXT2_ERROR_FS in the superblock if a request met corruption. */
+void e2_note_errors(struct e2fs *e2);
+/* May the image in *sbp be mounted as args and mo ask?  (MOUNT_ERR) */
+int e2_check_features(const struct uvfs_mount_args *args,
+		      const struct e2_mount_opts *mo,
+		      const struct ext2_super_block *sbp);
+void ext2_fsync(struct uvfs_req *req, uint64_t ino, int datasync,
+		struct uvfs_file_info *fi);
+void ext2_statfs(struct uvfs_req *req, uint64_t ino);
+
+/* ---- ext2_inode.c: the node cache, inode fields, attribute ops ---- */
 /* Node id <-> ext2 inode number (swap root and bad-blocks inode). */
 static inline ext2_ino_t e2_ino(uint64_t nodeid)
 {
@@ -121,7 +140,6 @@ static inline uint64_t e2_nodeid(ext2_ino_t ino)
 	return ino;
 }
 
-/* ---- ext2_inode.c: the node cache and inode fields ---- */
 bool e2_ino_valid(struct e2fs *e2, ext2_ino_t ino);
 int e2_node_get(struct e2fs *e2, ext2_ino_t ino, struct e2_node **out);
 int e2_node_get_id(struct e2fs *e2, uint64_t nodeid, struct e2_node **out);
@@ -148,15 +166,44 @@ void e2_set_time(struct e2_node *n, int which, const struct timespec *ts);
 void e2_touch(struct e2_node *n, int which);
 /* Take one link off; frees or orphans the inode when none remain. */
 int e2_drop_link(struct e2fs *e2, struct e2_node *n);
-int e2_check_writable(struct e2fs *e2);
-int e2_fs_sync(struct e2fs *e2);
 /* Note that n's data, size or blocks changed (see e2_node.dirty_at). */
 static inline void e2_mark_dirty(struct e2fs *e2, struct e2_node *n)
 {
 	n->dirty_at = e2->flushes + 1;
 }
 
-/* ---- ext2_dir.c ---- */
+void ext2_forget_multi(struct uvfs_req *req, size_t count,
+		       const struct uvfs_forget_one *forgets);
+void ext2_getattr(struct uvfs_req *req, uint64_t ino,
+		  struct uvfs_file_info *fi);
+void ext2_setattr(struct uvfs_req *req, uint64_t ino, const struct stat *attr,
+		  uint32_t to_set, struct uvfs_file_info *fi);
+void ext2_access(struct uvfs_req *req, uint64_t nodeid, int mask);
+void ext2_readlink(struct uvfs_req *req, uint64_t ino);
+void ext2_open(struct uvfs_req *req, uint64_t ino, struct uvfs_file_info *fi);
+void ext2_opendir(struct uvfs_req *req, uint64_t ino,
+		  struct uvfs_file_info *fi);
+void ext2_release(struct uvfs_req *req, uint64_t ino,
+		  struct uvfs_file_info *fi);
+
+/* ---- ext2_namei.c: lookup and the ops that change names ---- */
+void ext2_lookup(struct uvfs_req *req, uint64_t parent, const char *name);
+void ext2_mknod(struct uvfs_req *req, uint64_t parent, const char *name,
+		mode_t mode, dev_t rdev);
+void ext2_mkdir(struct uvfs_req *req, uint64_t parent, const char *name,
+		mode_t mode);
+void ext2_symlink(struct uvfs_req *req, const char *target, uint64_t parent,
+		  const char *name);
+void ext2_create(struct uvfs_req *req, uint64_t parent, const char *name,
+		 mode_t mode, struct uvfs_file_info *fi);
+void ext2_unlink(struct uvfs_req *req, uint64_t parent, const char *name);
+void ext2_rmdir(struct uvfs_req *req, uint64_t parent, const char *name);
+void ext2_rename(struct uvfs_req *req, uint64_t parent, const char *name,
+		 uint64_t newparent, const char *newname, unsigned int flags);
+void ext2_link(struct uvfs_req *req, uint64_t ino, uint64_t newparent,
+	       const char *newname);
+
+/* ---- ext2_dir.c: directory blocks, the name cache, readdir ---- */
 int e2_dir_lookup(struct e2fs *e2, struct e2_node *dir, const char *name,
 		  ext2_ino_t *ino);
 int e2_dir_add(struct e2fs *e2, struct e2_node *dir, const char *name,
@@ -173,17 +220,40 @@ void ext2_readdir(struct uvfs_req *req, uint64_t ino, size_t size, off_t off,
 void ext2_readdirplus(struct uvfs_req *req, uint64_t ino, size_t size,
 		      off_t off, struct uvfs_file_info *fi);
 
-/* ---- ext2_file.c ---- */
+/* ---- ext2_bmap.c: the block map of a file ---- */
 /* The largest size n may have (larger: EFBIG), as the kernel's ext4. */
 uint64_t e2_max_size(struct e2fs *e2, const struct e2_node *n);
+int e2_map_block(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
+		 bool alloc, blk64_t *pblk, bool *uninit);
+/* At lblk: a hole (pblk 0) or data, and for how many blocks (<= max). */
+int e2_map_run(struct e2fs *e2, struct e2_node *n, blk64_t lblk, blk64_t max,
+	       blk64_t *pblk, blk64_t *len, bool *uninit);
+/* An unwritten extent block that now holds data becomes written. */
+int e2_mark_written(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
+		    blk64_t pblk);
+/* New blocks for the hole at lblk, data written before they are mapped. */
+int e2_fill_hole(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
+		 blk64_t len, const char *data, blk64_t *got);
+/* Blocks [start, end] leave the file (end ~0: all from start on). */
+int e2_punch_blocks(struct e2fs *e2, struct e2_node *n, blk64_t start,
+		    blk64_t end);
 int e2_truncate(struct e2fs *e2, struct e2_node *n, uint64_t size);
 /* Free all blocks of an inode being deleted. */
 int e2_free_blocks(struct e2fs *e2, struct e2_node *n);
 int e2_read_link(struct e2fs *e2, struct e2_node *n, char *buf, size_t max);
+
+/* ---- ext2_file.c: file data ---- */
+/* count whole blocks from buf to the image at block pblk */
+int e2_data_write(struct e2fs *e2, blk64_t pblk, size_t count,
+		  const void *buf);
+/* size bytes at off of a file whose data is in the inode, zero-padded */
+int e2_read_inline(struct e2fs *e2, struct e2_node *n, char *buf,
+		   size_t size, uint64_t off);
+/* Zero [boff, boff+len) of block lblk if it holds data. */
+int e2_zero_in_block(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
+		     size_t boff, size_t len);
 int e2_write_data(struct e2fs *e2, struct e2_node *n, const char *buf,
 		  size_t size, uint64_t off);
-int e2_map_block(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
-		 bool alloc, blk64_t *pblk, bool *uninit);
 void ext2_read(struct uvfs_req *req, uint64_t ino, size_t size, off_t off,
 	       struct uvfs_file_info *fi);
 void ext2_write(struct uvfs_req *req, uint64_t ino, const void *buf,
@@ -193,34 +263,7 @@ void ext2_fallocate(struct uvfs_req *req, uint64_t ino, int mode,
 void ext2_lseek(struct uvfs_req *req, uint64_t ino, off_t off, int whence,
 		struct uvfs_file_info *fi);
 
-/* ---- ops in ext2_inode.c / ext2_dir.c / ext2_xattr.c ---- */
-void ext2_lookup(struct uvfs_req *req, uint64_t parent, const char *name);
-void ext2_forget_multi(struct uvfs_req *req, size_t count,
-		       const struct uvfs_forget_one *forgets);
-void ext2_getattr(struct uvfs_req *req, uint64_t ino,
-		  struct uvfs_file_info *fi);
-void ext2_setattr(struct uvfs_req *req, uint64_t ino, const struct stat *attr,
-		  uint32_t to_set, struct uvfs_file_info *fi);
-void ext2_readlink(struct uvfs_req *req, uint64_t ino);
-void ext2_mknod(struct uvfs_req *req, uint64_t parent, const char *name,
-		mode_t mode, dev_t rdev);
-void ext2_mkdir(struct uvfs_req *req, uint64_t parent, const char *name,
-		mode_t mode);
-void ext2_symlink(struct uvfs_req *req, const char *target, uint64_t parent,
-		  const char *name);
-void ext2_create(struct uvfs_req *req, uint64_t parent, const char *name,
-		 mode_t mode, struct uvfs_file_info *fi);
-void ext2_unlink(struct uvfs_req *req, uint64_t parent, const char *name);
-void ext2_rmdir(struct uvfs_req *req, uint64_t parent, const char *name);
-void ext2_rename(struct uvfs_req *req, uint64_t parent, const char *name,
-		 uint64_t newparent, const char *newname, unsigned int flags);
-void ext2_link(struct uvfs_req *req, uint64_t ino, uint64_t newparent,
-	       const char *newname);
-void ext2_open(struct uvfs_req *req, uint64_t ino, struct uvfs_file_info *fi);
-void ext2_opendir(struct uvfs_req *req, uint64_t ino,
-		  struct uvfs_file_info *fi);
-void ext2_release(struct uvfs_req *req, uint64_t ino,
-		  struct uvfs_file_info *fi);
+/* ---- ext2_xattr.c: extended attributes ---- */
 void ext2_setxattr(struct uvfs_req *req, uint64_t ino, const char *name,
 		   const void *value, size_t size, int flags);
 void ext2_getxattr(struct uvfs_req *req, uint64_t ino, const char *name,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * ext2: the inode cache and the ops on one inode's attributes: lookup,
- * forget, getattr, setattr, readlink, open/opendir/release.
+ * ext2: the inode cache and the ops on one inode's attributes: forget,
+ * getattr, setattr, access, readlink, open/opendir/release.
  *
  * A node stays in memory while the kernel holds a lookup count or an open
  * handle on it.  An inode whose last link goes away while it is still held
@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ext2_i.h"
 
@@ -413,32 +414,6 @@ int e2_drop_link(struct e2fs *e2, struct e2_node *n)
  * Ops
  */
 
-void ext2_lookup(struct uvfs_req *req, uint64_t parent, const char *name)
-{
-	struct e2fs *e2 = uvfs_req_priv(req);
-	struct e2_node *dir, *n;
-	struct uvfs_entry e;
-	ext2_ino_t ino;
-	int err;
-
-	pthread_mutex_lock(&e2->lock);
-	err = e2_node_get_id(e2, parent, &dir);
-	if (!err && !LINUX_S_ISDIR(dir->inode.i_mode))
-		err = -ENOTDIR;
-	if (!err)
-		err = e2_dir_lookup(e2, dir, name, &ino);
-	if (!err)
-		err = e2_node_get(e2, ino, &n);
-	if (!err) {
-		e2_entry(e2, n, &e);
-		if (!uvfs_reply_entry(req, &e))
-			n->nlookup++;
-	} else {
-		e2_reply_err(req, err);
-	}
-	pthread_mutex_unlock(&e2->lock);
-}
-
 void ext2_forget_multi(struct uvfs_req *req, size_t count,
 		       const struct uvfs_forget_one *forgets)
 {
@@ -570,6 +545,46 @@ void ext2_setattr(struct uvfs_req *req, uint64_t nodeid,
 		err = do_setattr(req, e2, n, attr, to_set);
 	reply_attr(req, e2, n, err);
 	pthread_mutex_unlock(&e2->lock);
+}
+
+/* Needed only without default_permissions; mirrors generic_permission(). */
+static int check_access(const struct ext2_inode_large *in,
+			const struct uvfs_ctx *ctx, int mask)
+{
+	unsigned int mode = in->i_mode, perm;
+	uid_t uid = inode_uid(*in);
+	gid_t gid = inode_gid(*in);
+
+	mask &= R_OK | W_OK | X_OK;
+	if (ctx->uid == 0) {
+		if ((mask & X_OK) && !LINUX_S_ISDIR(mode) &&
+		    !(mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
+			return -EACCES;
+		return 0;
+	}
+	if (ctx->uid == uid)
+		perm = (mode >> 6) & 7;
+	else if (ctx->gid == gid)
+		perm = (mode >> 3) & 7;
+	else
+		perm = mode & 7;
+	return ((int)perm & mask) == mask ? 0 : -EACCES;
+}
+
+void ext2_access(struct uvfs_req *req, uint64_t nodeid, int mask)
+{
+	struct e2fs *e2 = uvfs_req_priv(req);
+	struct e2_node *n;
+	int err;
+
+	pthread_mutex_lock(&e2->lock);
+	err = e2_node_get_id(e2, nodeid, &n);
+	if (!err && (mask & W_OK) && e2->ro)
+		err = -EROFS;
+	if (!err)
+		err = check_access(&n->inode, uvfs_req_ctx(req), mask);
+	pthread_mutex_unlock(&e2->lock);
+	e2_reply_err(req, err);
 }
 
 void ext2_readlink(struct uvfs_req *req, uint64_t nodeid)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * ext2: ops that change names: create, mknod, mkdir, symlink, link,
- * unlink, rmdir, rename.
+ * ext2: names: lookup, and the ops that change names: create, mknod,
+ * mkdir, symlink, link, unlink, rmdir, rename.
  *
  * New inodes are built in memory and written in full (e2_node_write_new)
  * before their name is added, and only counted as allocated once the name
@@ -40,6 +40,30 @@ static int get_target_dir(struct e2fs *e2, uint64_t nodeid,
 	if (!err && (*out)->inode.i_links_count == 0)
 		err = -ENOENT;	/* removed while we hold it */
 	return err;
+}
+
+void ext2_lookup(struct uvfs_req *req, uint64_t parent, const char *name)
+{
+	struct e2fs *e2 = uvfs_req_priv(req);
+	struct e2_node *dir, *n;
+	struct uvfs_entry e;
+	ext2_ino_t ino;
+	int err;
+
+	pthread_mutex_lock(&e2->lock);
+	err = get_dir(e2, parent, &dir);
+	if (!err)
+		err = e2_dir_lookup(e2, dir, name, &ino);
+	if (!err)
+		err = e2_node_get(e2, ino, &n);
+	if (!err) {
+		e2_entry(e2, n, &e);
+		if (!uvfs_reply_entry(req, &e))
+			n->nlookup++;
+	} else {
+		e2_reply_err(req, err);
+	}
+	pthread_mutex_unlock(&e2->lock);
 }
 
 /* ---- directory link counts (dir_nlink: 1 means "too many to count") ---- */
