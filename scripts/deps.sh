@@ -4,11 +4,11 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config libfuse3-dev fuse3 libext2fs-dev
-      e2fsprogs check valgrind attr acl fuse2fs python3 util-linux kmod
-      libmount-dev
-      # stage 60 (install): .deb (dpkg-shlibdeps), man pages, completion,
-      # dkms build of the installed module sources
-      dpkg-dev groff-base bash-completion dkms)
+	e2fsprogs check valgrind attr acl fuse2fs python3 util-linux kmod
+	libmount-dev
+	# stage 60 (install): .deb (dpkg-shlibdeps), man pages, completion,
+	# dkms build of the installed module sources
+	dpkg-dev groff-base bash-completion dkms)
 if [[ "${1:-}" == "--vm" ]]; then
 	pkgs+=(qemu-system-x86 linux-image-amd64 linux-headers-amd64
 	       busybox-static cpio xz-utils zstd)

@@ -9,8 +9,8 @@
 #   check NAME CMD...  runs CMD, its output into $CHECK_OUT; ok NAME, or
 #                      bad NAME with its exit status and command, then
 #                      check_detail (redefine it to show other lines)
-#   summary            "P passed, F failed", the failed names; false if
-#                      any check failed
+#   summary [WHAT]     "[WHAT: ]P passed, F failed", the failed names;
+#                      false if any check failed
 # $CHECK_OUT defaults to /tmp/check.out (the guest's tmpfs); a host script
 # points it into its own temporary directory.
 
@@ -44,7 +44,7 @@ check() {
 }
 
 summary() {
-	echo "$pass passed, $fail failed"
+	echo "${1:+$1: }$pass passed, $fail failed"
 	printf '%s' "$failed_names" | sed 's/^/  failed: /'
 	[ "$fail" -eq 0 ]
 }

@@ -171,5 +171,4 @@ else
 	fi
 fi
 
-echo "deb: $pass passed, $fail failed"
-((fail == 0))
+summary deb

@@ -72,16 +72,16 @@ version=$(sed -n 's/^Version: *//p' "$root/$pc")
 ksrc=usr/src/uvfs-$version
 
 want=(usr/bin/uvfsd usr/bin/uvfs usr/sbin/mount.uvfs usr/sbin/umount.uvfs
-      usr/sbin/mount.uvfs.memfs usr/sbin/mount.uvfs.ext2
-      "$libdir/libuvfs.so.$version" "$libdir/libuvfs.so.0" "$libdir/libuvfs.so"
-      usr/include/uvfs/uvfs.h usr/include/uvfs/proto.h usr/include/uvfs/libuvfs.h
-      "$pc" "$libdir/uvfs/uvfs-memfs.so" "$libdir/uvfs/uvfs-ext2.so"
-      usr/share/man/man8/uvfsd.8 usr/share/man/man1/uvfs.1
-      usr/share/man/man8/mount.uvfs.8 usr/share/man/man7/uvfs-backend.7
-      usr/share/bash-completion/completions/uvfsd
-      usr/share/bash-completion/completions/uvfs
-      "$ksrc/dkms.conf" "$ksrc/Kbuild" "$ksrc/Makefile" "$ksrc/main.c"
-      "$ksrc/uvfs_i.h" "$ksrc/include/uvfs/proto.h")
+	usr/sbin/mount.uvfs.memfs usr/sbin/mount.uvfs.ext2
+	"$libdir/libuvfs.so.$version" "$libdir/libuvfs.so.0" "$libdir/libuvfs.so"
+	usr/include/uvfs/uvfs.h usr/include/uvfs/proto.h usr/include/uvfs/libuvfs.h
+	"$pc" "$libdir/uvfs/uvfs-memfs.so" "$libdir/uvfs/uvfs-ext2.so"
+	usr/share/man/man8/uvfsd.8 usr/share/man/man1/uvfs.1
+	usr/share/man/man8/mount.uvfs.8 usr/share/man/man7/uvfs-backend.7
+	usr/share/bash-completion/completions/uvfsd
+	usr/share/bash-completion/completions/uvfs
+	"$ksrc/dkms.conf" "$ksrc/Kbuild" "$ksrc/Makefile" "$ksrc/main.c"
+	"$ksrc/uvfs_i.h" "$ksrc/include/uvfs/proto.h")
 missing=()
 for f in "${want[@]}"; do
 	[[ -e $root/$f ]] || missing+=("$f")
@@ -320,5 +320,4 @@ left=$(staged_uvfsds | tr '\n' ' ')
 [[ -z $left ]] && ok "no staged uvfsd left running" ||
 	bad "uvfsd left running" "$left"
 
-echo "install: $pass passed, $fail failed"
-((fail == 0))
+summary install
