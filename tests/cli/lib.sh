@@ -1,16 +1,18 @@
-# Shared helpers of the CLI tests (sourced): counters, one-line error
-# checks.  The sourcing script sets $tmp and may define on_success_cleanup.
-pass=0 fail=0
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+# shellcheck shell=bash
+# Shared helpers of the CLI and install tests (sourced): tests/lib.sh's
+# result lines, one-line error checks, mount and daemon probes.  The
+# sourcing script sets $tmp.
+# shellcheck source=tests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 # expect_one_line_error NAME PATTERN CMD...: nonzero exit, exactly one
-# stderr line, matching PATTERN (grep -E)
+# stderr line, matching PATTERN (grep -E).  EXPECT_RC: CMD's exit status.
 expect_one_line_error() {
 	local name=$1 pat=$2 rc lines
 	shift 2
 	"$@" >"$tmp/out" 2>"$tmp/err" </dev/null
 	rc=$?
+	EXPECT_RC=$rc
 	lines=$(wc -l <"$tmp/err")
 	if ((rc == 0)); then
 		bad "$name" "exit 0"

@@ -300,5 +300,4 @@ expect_one_line_error "fuse.uvfs without a backend" "no backend" \
 expect_one_line_error "umount of nothing" "not mounted" umount "$tmp/m1"
 mounted_at "$tmp/m1" && bad "error cases" "something got mounted on $tmp/m1"
 
-echo "$pass passed, $fail failed"
-((fail == 0))
+summary

@@ -12,7 +12,8 @@ export UVFS_BACKEND_PATH=$build/backends
 tmp=$(mktemp -d /tmp/uvfs-cli.XXXXXX)
 mnt=$tmp/mnt
 mkdir -p "$mnt"
-pass=0 fail=0
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
 	fusermount3 -u -z "$mnt" 2>/dev/null
@@ -21,37 +22,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
-
-# expect_error NAME PATTERN CMD...: nonzero exit, exactly one stderr line
-# matching PATTERN, no mount left behind.
+# expect_error NAME PATTERN CMD...: expect_one_line_error; a daemon that
+# wrongly succeeded may have mounted and detached: keep the next checks
+# clean
 expect_error() {
-	local name=$1 pat=$2 rc
-	shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-	rc=$?
-	local lines
-	lines=$(wc -l <"$tmp/err")
-	if ((rc == 0)); then
-		bad "$name" "exit 0"
-		# it may have mounted and detached: keep the next checks clean
-		mounted && fusermount3 -u -z "$mnt" 2>/dev/null
-	elif ((rc >= 128)); then
-		bad "$name" "killed by signal $((rc - 128))"
-	elif [[ $lines -ne 1 ]]; then
-		bad "$name" "$lines stderr lines: $(head -c 300 "$tmp/err")"
-	elif ! grep -qE "$pat" "$tmp/err"; then
-		bad "$name" "message '$(cat "$tmp/err")' lacks /$pat/"
-	else
-		ok "$name ($(cat "$tmp/err"))"
+	expect_one_line_error "$@"
+	if ((EXPECT_RC == 0)) && mounted; then
+		fusermount3 -u -z "$mnt" 2>/dev/null
 	fi
+	return 0
 }
 
 mounted() { grep -q " $mnt " /proc/self/mounts; }
-
-# running and not a zombie waiting to be reaped
-alive() { [[ -e /proc/$1/stat ]] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat"; }
 
 wait_gone() { # pid: wait up to 10 s for exit
 	local i
@@ -378,5 +360,4 @@ expect_error "uvfsd nosuch --help" "unknown backend 'nosuch'" "$uvfsd" nosuch --
 "$uvfsd" --list-backends >"$tmp/out" 2>&1 && grep -qx memfs "$tmp/out" &&
 	ok "--list-backends" || bad "--list-backends" "$(cat "$tmp/out")"
 
-echo "$pass passed, $fail failed"
-((fail == 0))
+summary

@@ -18,6 +18,9 @@
 # trap by lib_init), also when a test fails half way.
 
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# ok, bad, check, summary: one result line per check
+# shellcheck source=tests/lib.sh
+. "$LIB_DIR/../lib.sh"
 TREEGEN=$LIB_DIR/treegen.py
 COMPARE=$LIB_DIR/compare.py
 LIB_UMOUNT_TIMEOUT=${LIB_UMOUNT_TIMEOUT:-60}
@@ -49,7 +52,7 @@ need_pkgs() {
 }
 
 # lib_init BUILD NAME: sets BUILD, UVFSD, LIB_TMP (fresh dir under
-# $TMPDIR, default /tmp)
+# $TMPDIR, default /tmp), CHECK_OUT (in LIB_TMP)
 lib_init() {
 	[[ $(id -u) == 0 ]] || die "must run as root (loop mounts, mknod)"
 	BUILD=$(cd "${1:?BUILD directory missing}" && pwd)
@@ -58,6 +61,7 @@ lib_init() {
 	need_pkgs mke2fs:e2fsprogs debugfs:e2fsprogs fuse2fs:fuse2fs \
 		setfattr:attr setfacl:acl fusermount3:fuse3 python3:python3
 	LIB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/uvfs-${2:-ext2}.XXXXXX")
+	CHECK_OUT=$LIB_TMP/check.out
 	exec 8>&1 9>&2	# the cleanup reports on these, whatever is redirected
 	trap lib_cleanup EXIT
 	trap 'exit 130' INT TERM
@@ -230,38 +234,6 @@ fsck_clean() {
 		printf '%s\n' "$out" | head -n 40 | sed 's/^/    /' >&2
 		return 1
 	fi
-}
-
-# ---- checks with PASS/FAIL lines (test_durability.sh and the others) ----
-T_PASS=0
-T_FAIL=0
-T_FAILED=()
-
-t_ok() { echo "PASS $1"; T_PASS=$((T_PASS + 1)); }
-t_fail() { # NAME [WHY]
-	echo "FAIL $1${2:+: $2}"
-	T_FAIL=$((T_FAIL + 1))
-	T_FAILED+=("$1")
-}
-
-# t_check NAME CMD...: PASS if CMD succeeds, else FAIL and its output
-t_check() {
-	local name=$1
-	shift
-	if "$@" >"$LIB_TMP/check.out" 2>&1; then
-		t_ok "$name"
-	else
-		t_fail "$name"
-		tail -n 15 "$LIB_TMP/check.out" | sed 's/^/     /'
-	fi
-}
-
-# t_summary: the closing line; fails if any check failed
-t_summary() {
-	local f
-	echo "$T_PASS passed, $T_FAIL failed"
-	for f in "${T_FAILED[@]}"; do echo "  failed: $f"; done
-	((T_FAIL == 0))
 }
 
 # uvfsd_refuses PATTERN UVFSD-ARGS...: uvfsd must exit nonzero (not by a

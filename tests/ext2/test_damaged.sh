@@ -164,26 +164,26 @@ for t in $TYPES; do
 		mnt=$LIB_TMP/mnt-$t-$kind
 		cp "$base" "$img"
 		if ! damage "$kind" "$t" "$img" >"$LIB_TMP/out" 2>&1; then
-			t_fail "$name: damage" "$(xargs <"$LIB_TMP/out")"
+			bad "$name: damage" "$(xargs <"$LIB_TMP/out")"
 			continue
 		fi
-		t_check "$name: direct walk reports only the damage" \
+		check "$name: direct walk reports only the damage" \
 			direct_walk "$kind" "$img"
 		if ! fs_mount uvfs "$img" "$mnt" rw >"$LIB_TMP/out" 2>&1; then
-			t_fail "$name: rw mount" "$(xargs <"$LIB_TMP/out")"
+			bad "$name: rw mount" "$(xargs <"$LIB_TMP/out")"
 			continue
 		fi
 		if damaged_fails "$kind" "$mnt" >"$LIB_TMP/out" 2>&1; then
-			t_ok "$name: damaged object fails: $(tail -n 1 "$LIB_TMP/out" |
+			ok "$name: damaged object fails: $(tail -n 1 "$LIB_TMP/out" |
 				sed "s|$mnt|MNT|g")"
 		else
-			t_fail "$name: damaged object fails" "$(xargs <"$LIB_TMP/out")"
+			bad "$name: damaged object fails" "$(xargs <"$LIB_TMP/out")"
 		fi
-		t_check "$name: the rest lists and reads equal" \
+		check "$name: the rest lists and reads equal" \
 			rest_intact "$kind" "$mnt"
-		t_check "$name: append to a healthy file" append_works "$mnt"
-		t_check "$name: uvfsd alive, clean unmount, append in the image" \
+		check "$name: append to a healthy file" append_works "$mnt"
+		check "$name: uvfsd alive, clean unmount, append in the image" \
 			clean_exit "$mnt" "$img"
 	done
 done
-t_summary
+summary

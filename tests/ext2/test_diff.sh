@@ -36,8 +36,6 @@ SEED0=${SEED0:-1}
 FSTYPE=${FSTYPE:-ext2}
 DIFFTEST=$LIB_DIR/difftest.py
 DIFF_OPTS=${DIFF_OPTS:-}
-pass=0 fail=0
-failed=()
 
 if [[ $TARGET == uvfs || $REF == uvfs ]] && ! uvfs_has_ext2; then
 	log "warning: $UVFSD has no ext2 backend; every seed will fail"
@@ -105,16 +103,12 @@ start=$SECONDS
 for ((s = SEED0; s < SEED0 + NSEEDS; s++)); do
 	t0=$SECONDS
 	if one_seed "$s" >"$LIB_TMP/out" 2>&1; then
-		echo "ok   seed $s ($((SECONDS - t0)) s): $(tail -n 1 "$LIB_TMP/out")"
-		pass=$((pass + 1))
+		ok "seed $s ($((SECONDS - t0)) s): $(tail -n 1 "$LIB_TMP/out")"
 	else
-		echo "FAIL seed $s ($((SECONDS - t0)) s)"
+		bad "seed $s" "$((SECONDS - t0)) s"
 		head -n 25 "$LIB_TMP/out" | sed 's/^/     /'
-		fail=$((fail + 1))
-		failed+=("$s")
 	fi
 done
-echo "$pass passed, $fail failed ($((SECONDS - start)) s)"
-((fail == 0)) || echo "failed seeds: ${failed[*]}" \
-	"(rerun one: SEED0=N $0 $BUILD 1)"
-((fail == 0))
+echo "($((SECONDS - start)) s)"
+((fail == 0)) || echo "rerun one seed N: SEED0=N $0 $BUILD 1"
+summary

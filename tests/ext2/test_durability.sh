@@ -129,12 +129,12 @@ crash() {
 for t in $TYPES; do
 	log "== $t"
 	if ! crash "$t" 1 >"$LIB_TMP/out" 2>&1; then
-		t_fail "$t: fsync, SIGKILL" \
+		bad "$t: fsync, SIGKILL" \
 			"$(grep -v ' Killed ' "$LIB_TMP/out" | tail -n 3 | xargs)"
 		continue
 	fi
-	t_check "$t: fsync, SIGKILL: offline (e2fsck -fn, debugfs)" offline "$img"
-	t_check "$t: fsync, SIGKILL: uvfsd -o ro sees the changes" \
+	check "$t: fsync, SIGKILL: offline (e2fsck -fn, debugfs)" offline "$img"
+	check "$t: fsync, SIGKILL: uvfsd -o ro sees the changes" \
 		through_uvfs "$img"
 
 	# the converse: not counted, it only shows what the checks can see
@@ -149,4 +149,4 @@ for t in $TYPES; do
 			"$(grep -v ' Killed ' "$LIB_TMP/out" | tail -n 2 | xargs)"
 	fi
 done
-t_summary
+summary

@@ -270,18 +270,18 @@ errors_mode() {
 	return $rc
 }
 
-t_check "second rw and ro uvfsd refused, naming the holder" rw_then_second
-t_check "read-only mounts share; rw refused next to them" ro_share
-t_check "kernel loop mount rw first: uvfsd refused" kernel_loop_first rw
-t_check "kernel loop mount ro first: uvfsd ro shares, rw refused" kernel_loop_first ro
-t_check "block device: O_EXCL both ways" block_device
-t_check "MMP: kernel refused while uvfsd holds it, other host named" mmp
-t_check "offset=: two partitions rw at once, each claimed" partitions
-t_check "bad ext2 options: one line each" bad_options
-t_check "bad superblock checksum in words" csum_words
-t_check "/proc/mounts: fuse.ext2, fuse.ext3, fuse.ext4" fstype_named
-t_check "norecovery: read-only, warned, image untouched" norecovery
-t_check "errors=continue: corruption fails the one request" errors_mode continue
-t_check "errors=remount-ro: no writes after corruption" errors_mode remount-ro
-t_check "errors=panic: the daemon stops" errors_mode panic
-t_summary
+check "second rw and ro uvfsd refused, naming the holder" rw_then_second
+check "read-only mounts share; rw refused next to them" ro_share
+check "kernel loop mount rw first: uvfsd refused" kernel_loop_first rw
+check "kernel loop mount ro first: uvfsd ro shares, rw refused" kernel_loop_first ro
+check "block device: O_EXCL both ways" block_device
+check "MMP: kernel refused while uvfsd holds it, other host named" mmp
+check "offset=: two partitions rw at once, each claimed" partitions
+check "bad ext2 options: one line each" bad_options
+check "bad superblock checksum in words" csum_words
+check "/proc/mounts: fuse.ext2, fuse.ext3, fuse.ext4" fstype_named
+check "norecovery: read-only, warned, image untouched" norecovery
+check "errors=continue: corruption fails the one request" errors_mode continue
+check "errors=remount-ro: no writes after corruption" errors_mode remount-ro
+check "errors=panic: the daemon stops" errors_mode panic
+summary

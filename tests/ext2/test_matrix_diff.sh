@@ -54,15 +54,14 @@ if [[ -z ${MATRIX+x} ]]; then
 	for c in "${CONFIGS[@]}"; do MATRIX+=" ${c%%|*}"; done
 fi
 
-pass=0 fail=0 failed=() start=$SECONDS
+start=$SECONDS
 for name in $MATRIX; do
 	conf=
 	for c in "${CONFIGS[@]}"; do
 		[[ ${c%%|*} == "$name" ]] && conf=$c
 	done
 	if [[ -z $conf ]]; then
-		echo "FAIL $name: unknown config"
-		fail=$((fail + 1)) failed+=("$name")
+		bad "$name" "unknown config"
 		continue
 	fi
 	IFS='|' read -r _ fstype mkopts popopts diffopts reffsck <<<"$conf"
@@ -70,22 +69,17 @@ for name in $MATRIX; do
 	if FSTYPE=$fstype MKFS_OPTS=$mkopts POPULATE_OPTS=$popopts \
 		DIFF_OPTS=$diffopts REF_FSCK=$reffsck bash "$dir/test_diff.sh" "$BUILD" "$NSEEDS" \
 		>"${TMPDIR:-/tmp}/matrix-diff.$$" 2>&1; then
-		echo "ok   $name (mke2fs -t $fstype $mkopts," \
-			"$NSEEDS seed(s) x $OPS ops, $((SECONDS - t0)) s)"
+		ok "$name (mke2fs -t $fstype $mkopts, $NSEEDS seed(s) x $OPS ops, $((SECONDS - t0)) s)"
 		# (no warning is the usual case: grep's 1 must not end the run)
 		{ grep -o 'warning: .*' "${TMPDIR:-/tmp}/matrix-diff.$$" || true; } |
 			sort -u | sed 's/^/     /'
-		pass=$((pass + 1))
 	else
-		echo "FAIL $name (mke2fs -t $fstype $mkopts, $((SECONDS - t0)) s)"
+		bad "$name" "mke2fs -t $fstype $mkopts, $((SECONDS - t0)) s"
 		grep -vE '^(ok|difftest:)' "${TMPDIR:-/tmp}/matrix-diff.$$" |
 			head -n 20 | sed 's/^/     /'
-		fail=$((fail + 1))
-		failed+=("$name")
 	fi
 done
 rm -f "${TMPDIR:-/tmp}/matrix-diff.$$"
-echo "$pass passed, $fail failed ($((SECONDS - start)) s)"
-((fail == 0)) || echo "failed: ${failed[*]} (rerun one: MATRIX=NAME" \
-	"KEEP_TMP=1 $0 $BUILD 1)"
-((fail == 0))
+echo "($((SECONDS - start)) s)"
+((fail == 0)) || echo "rerun one: MATRIX=NAME KEEP_TMP=1 $0 $BUILD 1"
+summary

@@ -25,25 +25,20 @@ TARGET=${TARGET:-uvfs}
 TYPES=${TYPES:-ext2 ext3 ext4 ext2-4k}
 MTIME_PREC=${MTIME_PREC:-1}
 PROFILE=${PROFILE:-full}
-pass=0 fail=0
-failed=()
+CHECK_OUT=$LIB_TMP/out
 
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() {
-	echo "FAIL $1"
-	if grep -qE '^(FAIL|DIFF|error|not ok)' "$LIB_TMP/out"; then
-		grep -E '^(FAIL|DIFF|error|not ok)' "$LIB_TMP/out" | head -n 15
+# a failed check shows the lines that say what differs, else the end
+check_detail() {
+	if grep -qE '^(FAIL|DIFF|error|not ok)' "$1"; then
+		grep -E '^(FAIL|DIFF|error|not ok)' "$1" | head -n 15
 	else
-		tail -n 15 "$LIB_TMP/out"
+		tail -n 15 "$1"
 	fi | sed 's/^/     /'
-	fail=$((fail + 1))
-	failed+=("$1")
 }
-# check NAME CMD...: one test item
-check() {
-	local name=$1
-	shift
-	if "$@" >"$LIB_TMP/out" 2>&1; then ok "$name"; else bad "$name"; fi
+# bad_out NAME: bad, with what the step wrote to $CHECK_OUT
+bad_out() {
+	bad "$1"
+	check_detail "$CHECK_OUT"
 }
 
 cmp_tree() { # SRC MNT [extra compare options]
@@ -109,11 +104,11 @@ for spec in $TYPES; do
 	args=(-q -F -t "$t" -d "$src" -I 256)
 	[[ -n $bs ]] && args+=(-b $((bs * 1024)))
 	if ! mke2fs "${args[@]}" "$img" 384M >"$LIB_TMP/out" 2>&1; then
-		bad "$spec: mke2fs ${args[*]}"
+		bad_out "$spec: mke2fs ${args[*]}"
 		continue
 	fi
 	if ! fixture "$img" "$t" >"$LIB_TMP/out" 2>&1; then
-		bad "$spec: fixture (kernel view == SRC, ns times)"
+		bad_out "$spec: fixture (kernel view == SRC, ns times)"
 		continue
 	fi
 	ok "$spec: fixture (kernel view == SRC, ns times)"
@@ -242,7 +237,7 @@ for name in $MATRIX; do
 		--profile small --seed 7 $genopts >"$LIB_TMP/out" 2>&1; } ||
 		! mke2fs -q -F $mkopts -d "$msrc" "$img" 64M >"$LIB_TMP/out" 2>&1
 	then
-		bad "$name: treegen + mke2fs $mkopts"
+		bad_out "$name: treegen + mke2fs $mkopts"
 		continue
 	fi
 	prec=$MTIME_PREC
@@ -252,13 +247,13 @@ for name in $MATRIX; do
 		sed -n 's/^Inode size:[[:space:]]*//p')
 	[[ ${isize:-128} == 128 ]] && prec=1000000000
 	if ! matrix_fixture "$img" "$msrc" >"$LIB_TMP/out" 2>&1; then
-		bad "$name: fixture (kernel writes SRC's ns times)"
+		bad_out "$name: fixture (kernel writes SRC's ns times)"
 		continue
 	fi
 	xattr=1
 	has_feature "$img" ext_attr >/dev/null || xattr=0
 	if ! fs_mount "$TARGET" "$img" "$mnt" rw >"$LIB_TMP/out" 2>&1; then
-		bad "$name: $TARGET rw mount"
+		bad_out "$name: $TARGET rw mount"
 		continue
 	fi
 	if ((!xattr)); then
@@ -269,12 +264,12 @@ for name in $MATRIX; do
 	fi
 	if ! cmp_tree "$msrc" "$mnt" --mtime-prec "$prec" >"$LIB_TMP/out" 2>&1
 	then
-		bad "$name: $TARGET == SRC"
+		bad_out "$name: $TARGET == SRC"
 		target_umount "$mnt" >/dev/null 2>&1
 		if kernel_view "$img" "$msrc" "$prec" >"$LIB_TMP/out" 2>&1; then
 			echo "     (the kernel's view of the image == SRC)"
 		else
-			bad "$name: fixture: the kernel's view != SRC"
+			bad_out "$name: fixture: the kernel's view != SRC"
 		fi
 		continue
 	fi
@@ -293,6 +288,4 @@ for name in $MATRIX; do
 	rm -rf "$img" "$copy"
 done
 
-echo "$pass passed, $fail failed"
-for f in "${failed[@]}"; do echo "  failed: $f"; done
-((fail == 0))
+summary

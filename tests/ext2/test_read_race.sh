@@ -24,6 +24,6 @@ race_on() { # FSTYPE MKE2FS-ARGS...
 	fs_umount "$mnt" && fsck_clean "$img"
 }
 
-t_check "read race on ext2 (1 KiB blocks)" race_on ext2 -b 1024
-t_check "read race on ext4" race_on ext4
-t_summary
+check "read race on ext2 (1 KiB blocks)" race_on ext2 -b 1024
+check "read race on ext4" race_on ext4
+summary

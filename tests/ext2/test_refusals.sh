@@ -109,14 +109,14 @@ journal_replayed_rw() { # IMG
 for t in ext3 ext4; do
 	img=$LIB_TMP/j-$t.img
 	if ! journal_img "$t" "$img" >"$LIB_TMP/out" 2>&1; then
-		t_fail "$t journal: fixture" "$(xargs <"$LIB_TMP/out")"
+		bad "$t journal: fixture" "$(xargs <"$LIB_TMP/out")"
 		continue
 	fi
-	t_check "$t journal needs recovery: rw refused, one line" \
+	check "$t journal needs recovery: rw refused, one line" \
 		journal_rw_refused "$img"
-	t_check "$t journal needs recovery: -o ro reads the tree, <= 1 line" \
+	check "$t journal needs recovery: -o ro reads the tree, <= 1 line" \
 		journal_ro "$img"
-	t_check "$t journal replayed by e2fsck -fy: rw mount, fsck-clean" \
+	check "$t journal replayed by e2fsck -fy: rw mount, fsck-clean" \
 		journal_replayed_rw "$img"
 done
 
@@ -177,16 +177,16 @@ refused_named() {
 feature() {
 	local name=$1 how=$2 readable=$3 img=$LIB_TMP/f-$1.img
 	if ! feature_img "$img" "$how" "$name" >"$LIB_TMP/out" 2>&1; then
-		t_fail "$name: fixture" "$(xargs <"$LIB_TMP/out")"
+		bad "$name: fixture" "$(xargs <"$LIB_TMP/out")"
 		return
 	fi
-	t_check "$name: rw refused, one line naming it" \
+	check "$name: rw refused, one line naming it" \
 		refused_named "$name" ext2 "$img" "$mnt"
 	if ((readable)); then
-		t_check "$name: -o ro reads the tree, writes fail" \
+		check "$name: -o ro reads the tree, writes fail" \
 			feature_ro "$img"
 	else
-		t_check "$name: -o ro refused too, one line naming it" \
+		check "$name: -o ro refused too, one line naming it" \
 			refused_named "$name" -o ro ext2 "$img" "$mnt"
 	fi
 }
@@ -198,4 +198,4 @@ feature replica debugfs 1
 feature FEATURE_R20 debugfs 1
 feature dirdata debugfs 0
 feature FEATURE_I11 debugfs 0
-t_summary
+summary

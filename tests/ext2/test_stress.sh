@@ -37,21 +37,21 @@ stress_on() {
 	return $rc
 }
 
-# t_check, then the numbers the run printed
-check() {
-	t_check "$@"
-	grep -E '(until-full|roomy): |st_blocks ' "$LIB_TMP/check.out" |
+# check, then the numbers the run printed
+check_numbers() {
+	check "$@"
+	grep -E '(until-full|roomy): |st_blocks ' "$CHECK_OUT" |
 		sed 's/^/     /' || true
 }
 
 for seed in "${seeds[@]}"; do
-	check "ext4 64M until full, seed $seed" stress_on ext4 64M "$seed" \
+	check_numbers "ext4 64M until full, seed $seed" stress_on ext4 64M "$seed" \
 		--until-full -- -t ext4
-	check "ext2 1k blocks until full, seed $seed" stress_on ext2-1k 64M \
+	check_numbers "ext2 1k blocks until full, seed $seed" stress_on ext2-1k 64M \
 		"$seed" --until-full -- -t ext2 -b 1024
-	check "ext3 until full, seed $seed" stress_on ext3 64M "$seed" \
+	check_numbers "ext3 until full, seed $seed" stress_on ext3 64M "$seed" \
 		--until-full -- -t ext3
-	check "ext4 1G roomy, seed $seed" stress_on ext4-roomy 1G "$seed" \
+	check_numbers "ext4 1G roomy, seed $seed" stress_on ext4-roomy 1G "$seed" \
 		--ops 600 -- -t ext4
 done
 
@@ -72,5 +72,5 @@ falloc_exact() {
 	fsck_clean "$img" || return 1
 	[[ $before == 8 && $after == 40 ]]
 }
-check "fallocate -n allocates exactly the range" falloc_exact
-t_summary
+check_numbers "fallocate -n allocates exactly the range" falloc_exact
+summary
