@@ -148,6 +148,25 @@ static int move_runs(struct e2fs *e2, bool write, const struct read_run *runs,
 	return err;
 }
 
+/*
+ * move_runs() without e2->lock, which the caller holds and which is
+ * dropped here: the runs' blocks stay n's until the io is done, since
+ * whatever frees them takes n's io lock exclusively, which we hold shared.
+ */
+static int move_runs_unlocked(struct e2fs *e2, struct e2_node *n, bool write,
+			      const struct read_run *runs, size_t nruns,
+			      char *buf)
+{
+	int err;
+
+	/* never blocks: exclusive holders hold e2->lock, which we have */
+	pthread_rwlock_rdlock(&n->io);
+	pthread_mutex_unlock(&e2->lock);
+	err = move_runs(e2, write, runs, nruns, buf);
+	pthread_rwlock_unlock(&n->io);
+	return err;
+}
+
 void ext2_read(struct uvfs_req *req, uint64_t nodeid, size_t size, off_t off,
 	       struct uvfs_file_info *fi)
 {
@@ -185,11 +204,7 @@ void ext2_read(struct uvfs_req *req, uint64_t nodeid, size_t size, off_t off,
 	err = read_map(e2, n, len, (uint64_t)off, &runs, &nruns);
 	if (err)
 		goto unlock;
-	/* never blocks: exclusive holders hold e2->lock, which we have */
-	pthread_rwlock_rdlock(&n->io);
-	pthread_mutex_unlock(&e2->lock);
-	err = move_runs(e2, false, runs, nruns, buf);
-	pthread_rwlock_unlock(&n->io);
+	err = move_runs_unlocked(e2, n, false, runs, nruns, buf);
 	goto reply;
 unlock:
 	pthread_mutex_unlock(&e2->lock);
@@ -411,11 +426,8 @@ void ext2_write(struct uvfs_req *req, uint64_t nodeid, const void *buf,
 		err = e2_node_write(e2, n);
 		if (err)
 			goto unlock;
-		/* the blocks stay ours until we are done (see ext2_read) */
-		pthread_rwlock_rdlock(&n->io);
-		pthread_mutex_unlock(&e2->lock);
-		err = move_runs(e2, true, runs, nruns, (char *)buf);
-		pthread_rwlock_unlock(&n->io);
+		err = move_runs_unlocked(e2, n, true, runs, nruns,
+					 (char *)buf);
 		ret = (int)size;
 		goto reply;
 	}

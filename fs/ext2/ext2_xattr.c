@@ -39,6 +39,12 @@ static int check_name(const char *name)
 	return -EOPNOTSUPP;
 }
 
+/* setxattr, removexattr: a name we know, on a filesystem we may write */
+static int check_change(struct e2fs *e2, const char *name)
+{
+	return check_name(name) ?: e2_check_writable(e2);
+}
+
 /* libext2fs opens xattr handles only with one of these features */
 static bool has_xattrs(struct e2fs *e2)
 {
@@ -162,9 +168,7 @@ void ext2_setxattr(struct uvfs_req *req, uint64_t nodeid, const char *name,
 	int err;
 
 	pthread_mutex_lock(&e2->lock);
-	err = check_name(name);
-	if (!err)
-		err = e2_check_writable(e2);
+	err = check_change(e2, name);
 	if (!err)
 		err = e2_node_get_id(e2, nodeid, &n);
 	if (!err) {
@@ -305,9 +309,7 @@ void ext2_removexattr(struct uvfs_req *req, uint64_t nodeid, const char *name)
 	int err;
 
 	pthread_mutex_lock(&e2->lock);
-	err = check_name(name);
-	if (!err)
-		err = e2_check_writable(e2);
+	err = check_change(e2, name);
 	if (!err)
 		err = xattrs_open(e2, nodeid, &n, &h);
 	if (!err) {
