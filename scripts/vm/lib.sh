@@ -158,7 +158,7 @@ vm_init() {
 	shift 2
 	if [[ -n $usage ]]; then
 		[[ $# -ge 1 ]] || vm_die "usage: $0 $usage"
-		BUILD=$(cd "$1" && pwd) || vm_die "$1: no such build directory"
+		BUILD=$(cd "$1" 2>/dev/null && pwd) || vm_die "$1: no such build directory"
 	fi
 	VM_T0=$(date +%s.%N)
 	OUT=$(mktemp -d "${TMPDIR:-/tmp}/uvfs-$VM_PROG.XXXXXX")
@@ -171,6 +171,16 @@ vm_need_files() {
 	local f
 	for f in "$@"; do
 		[[ -e $f ]] || vm_die "missing $f (build the tree first)"
+	done
+}
+
+# vm_whole_numbers PREFIX VAR...: each VAR holds a whole number, else exit
+# naming PREFIXVAR (the environment variable it came from)
+vm_whole_numbers() {
+	local prefix=$1 v
+	shift
+	for v in "$@"; do
+		[[ ${!v} =~ ^[0-9]+$ ]] || vm_die "$prefix$v wants a whole number: ${!v}"
 	done
 }
 

@@ -36,12 +36,10 @@ vm_need_qemu
 SEEDS=${UVFS_VM_DIFF_SEEDS:-2}
 SEED0=${UVFS_VM_DIFF_SEED0:-1}
 OPS=${UVFS_VM_DIFF_OPS:-2000}
-for v in SEEDS SEED0 OPS; do
-	[[ ${!v} =~ ^[0-9]+$ ]] || vm_die "UVFS_VM_DIFF_$v wants a number: ${!v}"
-done
+vm_whole_numbers UVFS_VM_DIFF_ SEEDS SEED0 OPS
 ((SEEDS > 0)) || vm_die "UVFS_VM_DIFF_SEEDS must be > 0"
 TIMEOUT=${UVFS_VM_TIMEOUT:-$((300 + SEEDS * OPS / 5))}
-[[ $TIMEOUT =~ ^[0-9]+$ ]] || vm_die "UVFS_VM_TIMEOUT wants whole seconds: $TIMEOUT"
+vm_whole_numbers UVFS_VM_ TIMEOUT
 # one difftest run may take at most this long (a livelock in user space is
 # reported with its seed and transport instead of only killing the VM)
 RUN_TMO=$((120 + OPS * 3 / 10))

@@ -27,9 +27,8 @@ vm_need_qemu
 SEED=${UVFS_VM_STRESS_SEED:-1}
 SECS=${UVFS_VM_STRESS_SECS:-40}
 TIMEOUT=${UVFS_VM_TIMEOUT:-280}
-for v in SEED SECS TIMEOUT; do
-	[[ ${!v} =~ ^[0-9]+$ ]] || vm_die "$v wants a whole number: ${!v}"
-done
+vm_whole_numbers UVFS_VM_STRESS_ SEED SECS
+vm_whole_numbers UVFS_VM_ TIMEOUT
 vm_need_files "$BUILD/bin/uvfsd" "$BUILD/bin/uvfs" \
 	"$BUILD/backends/uvfs-ext2.so" "$BUILD/lib/libuvfs.so.0"
 
