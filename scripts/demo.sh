@@ -14,14 +14,9 @@ fi
 "$top/scripts/build.sh" "$build"
 export UVFS_BACKEND_PATH=$build/backends
 uvfsd=$build/bin/uvfsd
-tmp=$(mktemp -d /tmp/uvfs-demo.XXXXXX)
-mnt=$tmp/mnt
-mkdir "$mnt"
-cleanup() {
-	fusermount3 -u -z "$mnt" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=tests/lib.sh
+. "$top/tests/lib.sh"
+scratch_mnt demo
 
 # Unmount and wait until uvfsd has flushed and exited.
 unmount() { run "$build/bin/uvfs" umount "$mnt"; }

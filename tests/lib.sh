@@ -13,6 +13,11 @@
 #                      false if any check failed
 # $CHECK_OUT defaults to /tmp/check.out (the guest's tmpfs); a host script
 # points it into its own temporary directory.
+# And for scripts that mount one scratch filesystem (scripts/demo.sh,
+# stage 30):
+#   scratch_mnt NAME   $tmp, a fresh directory /tmp/uvfs-NAME.*, and $mnt
+#                      in it; at exit, what is still mounted on $mnt is
+#                      lazily unmounted and $tmp removed
 
 pass=0 fail=0 failed_names=
 CHECK_OUT=${CHECK_OUT:-/tmp/check.out}
@@ -47,4 +52,11 @@ summary() {
 	echo "${1:+$1: }$pass passed, $fail failed"
 	printf '%s' "$failed_names" | sed 's/^/  failed: /'
 	[ "$fail" -eq 0 ]
+}
+
+scratch_mnt() {
+	tmp=$(mktemp -d "/tmp/uvfs-$1.XXXXXX")
+	mnt=$tmp/mnt
+	mkdir "$mnt"
+	trap 'fusermount3 -u -z "$mnt" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 }

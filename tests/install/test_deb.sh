@@ -11,14 +11,9 @@
 # the test leaves it as it found it.
 # Usage: tests/install/test_deb.sh BUILD   (the .deb files in BUILD)
 set -uo pipefail
-build=$(cd "${1:?usage: $0 BUILD}" && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-mkdir -p /tmp/install
-tmp=$(mktemp -d /tmp/install/deb.XXXXXX)
-chmod 755 "$tmp"
-unset UVFS_BACKEND_PATH
-source "$top/tests/cli/lib.sh"
+# shellcheck source=tests/install/lib.sh
+source "$(dirname "$0")/lib.sh"
+install_init "${1:-}" deb
 
 shopt -s nullglob
 debs=("$build"/uvfs_*.deb)

@@ -14,15 +14,10 @@
 # /sbin/umount.uvfs point at the staged helper for the test only.
 # Usage: tests/install/test_install.sh BUILD
 set -uo pipefail
-build=$(cd "${1:?usage: $0 BUILD}" && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-mkdir -p /tmp/install
-tmp=$(mktemp -d /tmp/install/staged.XXXXXX)
-chmod 755 "$tmp"
+# shellcheck source=tests/install/lib.sh
+source "$(dirname "$0")/lib.sh"
+install_init "${1:-}" staged
 root=$tmp/root
-unset UVFS_BACKEND_PATH
-source "$top/tests/cli/lib.sh"
 
 links=(mount.uvfs.hello umount.uvfs)
 declare -A saved=()

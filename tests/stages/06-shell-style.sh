@@ -67,4 +67,16 @@ for sh in "${shells[@]}"; do
 		echo "ok: tests/lib.sh under $sh"
 	fi
 done
+
+# scratch_mnt under set -e: the exit trap removes its directory, with
+# nothing mounted, and keeps the exit status
+got=$(bash -ec '. "$1"; scratch_mnt shlib-test; echo "$tmp"; [ -d "$mnt" ]' \
+	_ "$top/tests/lib.sh")
+st=$?
+if [[ $st != 0 || -z $got || -e $got ]]; then
+	echo "FAIL: scratch_mnt: exit $st, '$got' left behind or not made"
+	rc=1
+else
+	echo "ok: scratch_mnt cleans up under set -e"
+fi
 exit $rc

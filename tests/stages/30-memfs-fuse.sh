@@ -3,14 +3,9 @@
 set -euo pipefail
 build=$1
 export UVFS_BACKEND_PATH=$build/backends
-tmp=$(mktemp -d /tmp/uvfs-memfs.XXXXXX)
-mnt=$tmp/mnt
-mkdir "$mnt"
-cleanup() {
-	fusermount3 -u -z "$mnt" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+scratch_mnt memfs
 "$build/bin/uvfsd" -f --stats \
 	--transport=fuse memfs none "$mnt" 2>"$tmp/uvfsd.log" &
 pid=$!
