@@ -20,7 +20,7 @@ set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 
-DEFAULT_HEADERS=(kmod/uvfs_i.h lib/uvfs_i.h fs/ext2/ext2_i.h)
+DEFAULT_HEADERS=(kmod/uvfs_i.h lib/uvfs_i.h lib/fuse_i.h fs/ext2/ext2_i.h)
 
 # Print "FILES<TAB>FUNC" for every prototype of header $1 outside static
 # inline definitions; FILES is a space-separated list, "-" for none.
