@@ -1,4 +1,4 @@
-# shellcheck shell=sh
+# shellcheck shell=sh disable=SC2034
 # The test-line helpers every test script shares, sourced by the scripts on
 # the host (bash) and, copied into the VM as /root/lib.sh by vm_launch, by
 # the guest scripts (busybox ash): so it is plain POSIX sh.  One result
@@ -38,7 +38,8 @@ bad() {
 check_detail() { tail -n 30 "$1" | sed 's/^/     | /'; }
 
 check() {
-	local _check_name=$1
+	# shellcheck disable=SC3043 # bash, dash and busybox sh all have local
+	local _check_name="$1"
 	shift
 	if "$@" >"$CHECK_OUT" 2>&1; then
 		ok "$_check_name"

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # BUILD, OUT, TOP: for the caller
 # Common helpers for the uvfs VM test harness (sourced by vm-run.sh,
 # build-kmod.sh and every script that boots a VM: tests/vm/*, bench/; not
 # meant to be executed directly).  The launcher at the end (vm_init,

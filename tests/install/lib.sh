@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # build, here, top: for the caller
 # The start both install tests share (sourced by test_install.sh and
 # test_deb.sh): tests/cli/lib.sh's helpers, and install_init.
 
