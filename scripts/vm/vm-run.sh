@@ -363,59 +363,59 @@ echo "UVFS-VM-INIT uptime=${up}s kernel=$(uname -r)"
 
 status=0
 while read -r kind path; do
-    [ -n "$path" ] || continue
-    if [ "$kind" = O ]; then
-        insmod "$path" 2>/dev/null
-    elif ! insmod "$path"; then
-        echo "vm-init: insmod $path failed"
-        status=1
-    fi
+	[ -n "$path" ] || continue
+	if [ "$kind" = O ]; then
+		insmod "$path" 2>/dev/null
+	elif ! insmod "$path"; then
+		echo "vm-init: insmod $path failed"
+		status=1
+	fi
 done </uvfs-vm/modules
 
 wd=$(cat /uvfs-vm/watchdog)
 wdpid=
 if [ "$wd" -gt 0 ]; then
-    (
-        sleep "$wd"
-        echo
-        echo "vm-init: WATCHDOG: still running after ${wd}s of guest time, dumping blocked tasks + kernel log"
-        echo w >/proc/sysrq-trigger
-        echo "UVFS-VM-DMESG-BEGIN"
-        dmesg -s 8388608
-        echo "UVFS-VM-DMESG-END"
-    ) &
-    wdpid=$!
+	(
+		sleep "$wd"
+		echo
+		echo "vm-init: WATCHDOG: still running after ${wd}s of guest time, dumping blocked tasks + kernel log"
+		echo w >/proc/sysrq-trigger
+		echo "UVFS-VM-DMESG-BEGIN"
+		dmesg -s 8388608
+		echo "UVFS-VM-DMESG-END"
+	) &
+	wdpid=$!
 fi
 
 if [ "$status" = 0 ] && [ -f /uvfs-vm/script ]; then
-    cd /tmp
-    if [ "$(head -c 2 /uvfs-vm/script)" = "#!" ]; then
-        if [ "$(cat /uvfs-vm/interactive)" = 1 ]; then /uvfs-vm/script
-        else /uvfs-vm/script </dev/null; fi
-    else
-        if [ "$(cat /uvfs-vm/interactive)" = 1 ]; then /bin/sh /uvfs-vm/script
-        else /bin/sh /uvfs-vm/script </dev/null; fi
-    fi
-    status=$?
-    cd /
+	cd /tmp
+	if [ "$(head -c 2 /uvfs-vm/script)" = "#!" ]; then
+		if [ "$(cat /uvfs-vm/interactive)" = 1 ]; then /uvfs-vm/script
+		else /uvfs-vm/script </dev/null; fi
+	else
+		if [ "$(cat /uvfs-vm/interactive)" = 1 ]; then /bin/sh /uvfs-vm/script
+		else /bin/sh /uvfs-vm/script </dev/null; fi
+	fi
+	status=$?
+	cd /
 fi
 
 if [ "$(cat /uvfs-vm/interactive)" = 1 ]; then
-    echo "vm-init: interactive shell (script status: $status). Leave with"
-    echo "vm-init: 'exit'/Ctrl-D or 'poweroff -f'; Ctrl-A X kills QEMU."
-    setsid cttyhack /bin/sh -l
+	echo "vm-init: interactive shell (script status: $status). Leave with"
+	echo "vm-init: 'exit'/Ctrl-D or 'poweroff -f'; Ctrl-A X kills QEMU."
+	setsid cttyhack /bin/sh -l
 fi
 
 [ -n "$wdpid" ] && kill "$wdpid" 2>/dev/null
 sync
 echo
 if [ "$(cat /uvfs-vm/interactive)" = 1 ]; then
-    echo "vm-init: kernel log errors (if any):"
-    dmesg -s 8388608 | grep -E 'Oops|BUG:|WARNING:|Call Trace|lockdep|general protection|kernel BUG|INFO: task .* blocked|Kernel panic'
+	echo "vm-init: kernel log errors (if any):"
+	dmesg -s 8388608 | grep -E 'Oops|BUG:|WARNING:|Call Trace|lockdep|general protection|kernel BUG|INFO: task .* blocked|Kernel panic'
 else
-    echo "UVFS-VM-DMESG-BEGIN"
-    dmesg -s 8388608
-    echo "UVFS-VM-DMESG-END"
+	echo "UVFS-VM-DMESG-BEGIN"
+	dmesg -s 8388608
+	echo "UVFS-VM-DMESG-END"
 fi
 echo "UVFS-VM-EXIT $status"
 sleep 0.2
