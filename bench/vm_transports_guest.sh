@@ -19,25 +19,16 @@
 # (uvfs_bench_size_mb=N uvfs_bench_nfiles=N).  The table is printed with
 # every line prefixed by "BENCH|" for the host to grep out.
 # Exit status: 0 when every configuration ran, 1 otherwise.
+. /root/guest-lib.sh	# tests/vm/guest-lib.sh: karg, now, elapsed, wait_mounted
 MNT=/mnt
 RES=/tmp/bench.res
 export UVFS_BACKEND_PATH=/root/backends
 
-arg() { sed -n "s/.*[[:space:]]$1=\\([0-9][0-9]*\\).*/\\1/p" /proc/cmdline; }
-SIZE_MB=$(arg uvfs_bench_size_mb)
+SIZE_MB=$(karg uvfs_bench_size_mb)
 SIZE_MB=${SIZE_MB:-64}
-NFILES=$(arg uvfs_bench_nfiles)
+NFILES=$(karg uvfs_bench_nfiles)
 NFILES=${NFILES:-2000}
 
-# seconds since boot, 10 ms resolution (busybox date has no %N)
-now() { read -r up _ </proc/uptime; echo "$up"; }
-elapsed() { awk "BEGIN { printf \"%.2f\", $2 - $1 }"; }
-is_mounted() { grep -q " $MNT " /proc/mounts; }
-wait_mounted() {
-	i=0
-	while [ $i -lt 200 ]; do is_mounted && return 0; sleep 0.1; i=$((i + 1)); done
-	return 1
-}
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 say() { echo "vm-bench: $*"; }
 # result CONFIG PHASE SECONDS
@@ -59,7 +50,7 @@ mount_cfg() {
 	uvfsd --transport="$tr" -f -o default_permissions,allow_other \
 		"$fs" "$IMG" $MNT >"/tmp/uvfsd-$cfg.log" 2>&1 &
 	UVFSD=$!
-	wait_mounted && return 0
+	wait_mounted $MNT "$UVFSD" "" 200 && return 0
 	sed 's/^/  | /' "/tmp/uvfsd-$cfg.log"
 	kill "$UVFSD" 2>/dev/null; wait "$UVFSD"
 	UVFSD=""

@@ -186,12 +186,14 @@ vm_whole_numbers() {
 
 # vm_launch VM-RUN-ARG...: boot the VM (vm-run.sh with these arguments
 # and the words of $UVFS_VM_ARGS, e.g. "--verbose"; the guest script finds
-# tests/lib.sh as /root/lib.sh) and set VM_RC to its exit status; the
-# caller decides what a failure means.
+# tests/lib.sh as /root/lib.sh, tests/vm/guest-lib.sh as
+# /root/guest-lib.sh) and set VM_RC to its exit status; the caller decides
+# what a failure means.
 vm_launch() {
 	VM_RC=0
 	# shellcheck disable=SC2086 # UVFS_VM_ARGS is split into words
-	"$VM/vm-run.sh" --file "$TOP/tests/lib.sh:/root/lib.sh" "$@" \
+	"$VM/vm-run.sh" --file "$TOP/tests/lib.sh:/root/lib.sh" \
+		--file "$TOP/tests/vm/guest-lib.sh:/root/guest-lib.sh" "$@" \
 		${UVFS_VM_ARGS:-} || VM_RC=$?
 }
 

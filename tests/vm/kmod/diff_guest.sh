@@ -16,13 +16,8 @@
 # cannot copy sparse), /root/ext2/{difftest,compare}.py; fuse, loop, ext4
 # loaded at boot.
 . /root/lib.sh	# tests/lib.sh: ok, bad, check, summary
-# seconds since boot, 10 ms resolution (busybox date has no %N)
-now() { read -r up _ </proc/uptime; echo "$up"; }
-elapsed() { awk "BEGIN { printf \"%.1f\", $2 - $1 }"; }
+. /root/guest-lib.sh	# tests/vm/guest-lib.sh: karg, now, elapsed, wait_mounted
 add() { awk "BEGIN { printf \"%.1f\", $1 + $2 }"; }
-# a number from the kernel command line ("" if absent)
-karg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=\([0-9][0-9]*\)\$/\1/p" | tail -1; }
-is_mounted() { grep -q " $1 " /proc/mounts; }
 
 NSEEDS=$(karg uvfs_diff_seeds); NSEEDS=${NSEEDS:-2}
 SEED0=$(karg uvfs_diff_seed0);  SEED0=${SEED0:-1}
@@ -69,16 +64,6 @@ done
 check "umount scratch" umount -d $SRC
 rm -f $W/scratch.img
 
-# wait_mounted MNT PID: up to 10 s; fails early if the daemon died
-wait_mounted() {
-	i=0
-	while [ $i -lt 100 ]; do
-		is_mounted "$1" && return 0
-		kill -0 "$2" 2>/dev/null || break
-		sleep 0.1; i=$((i + 1))
-	done
-	cat "$LOG"; return 1
-}
 # wait_exit PID SECS: the daemon exits within SECS and with status 0
 wait_exit() {
 	i=0
@@ -145,7 +130,7 @@ run_seed() {
 		mount -t ext2 -o loop,rw,noatime $d/ref.img $REF
 	uvfsd --transport="$TR" -f -o rw ext2 $d/target.img $TGT >"$LOG" 2>&1 &
 	UVFSD=$!
-	check "$TR seed $s: uvfsd ext2 mounts" wait_mounted $TGT $UVFSD
+	check "$TR seed $s: uvfsd ext2 mounts" wait_mounted $TGT $UVFSD "$LOG"
 	if ! is_mounted $REF || ! is_mounted $TGT; then cleanup; return; fi
 	grep " $TGT " /proc/mounts
 	t1=$(now)

@@ -8,25 +8,17 @@
 # memfs and with ext2/ext4 images (e2fsck clean right after the unmount),
 # each timed on one "compare:" line.
 . /root/lib.sh	# tests/lib.sh: ok, bad, check, summary
+. /root/guest-lib.sh	# tests/vm/guest-lib.sh: karg, now, elapsed, wait_mounted
 MNT=/mnt
-is_mounted() { grep -q " $MNT " /proc/mounts; }
-wait_mounted() {
-	i=0
-	while [ $i -lt 100 ]; do is_mounted && return 0; sleep 0.1; i=$((i + 1)); done
-	cat /tmp/uvfsd.log; return 1
-}
 start_uvfsd() {
 	uvfsd --transport=kmod -f --stats ${UVFSD_DEBUG:+-d} \
 		-o default_permissions,allow_other memfs none $MNT >/tmp/uvfsd.log 2>&1 &
 	UVFSD=$!
-	wait_mounted
+	wait_mounted $MNT $UVFSD /tmp/uvfsd.log
 }
 # a command that must fail with the given message
 fails_with() { msg=$1; shift; ! "$@" 2>/tmp/fw.out && grep -q "$msg" /tmp/fw.out; }
 same() { [ "$1" = "$2" ] || { echo "got '$1', want '$2'"; return 1; }; }
-# seconds since boot, 10 ms resolution (busybox date has no %N)
-now() { read -r up _ </proc/uptime; echo "$up"; }
-elapsed() { awk "BEGIN { printf \"%.2f\", $2 - $1 }"; }
 # state letter of a process ('' once it is gone)
 pstate() { st=""; [ -r /proc/$1/stat ] && read -r _ _ st _ </proc/$1/stat 2>/dev/null; echo "$st"; }
 : >/tmp/compare
@@ -40,7 +32,7 @@ check "/dev/uvfs is a char device"     test -c /dev/uvfs
 
 # --- mount ---
 check "uvfsd --transport=kmod mounts"  start_uvfsd
-if ! is_mounted; then
+if ! is_mounted $MNT; then
 	echo "uvfsd log:"; sed 's/^/  | /' /tmp/uvfsd.log
 	echo "$pass passed, $((fail + 1)) failed (not mounted; rest skipped)"
 	exit 1
@@ -224,8 +216,8 @@ run_suite() {
 	uvfsd --transport="$tr" -f -o default_permissions,allow_other \
 		$be "$img" $MNT >/tmp/uvfsd-$tr-$fs.log 2>&1 &
 	UVFSD=$!
-	check "$tr $fs: uvfsd mounts" wait_mounted
-	is_mounted || return 1
+	check "$tr $fs: uvfsd mounts" wait_mounted $MNT $UVFSD /tmp/uvfsd-$tr-$fs.log
+	is_mounted $MNT || return 1
 	grep " $MNT " /proc/mounts
 	# the type names what the image holds: uvfs.ext4 / fuse.ext4
 	if [ "$fs" = ext4 ]; then

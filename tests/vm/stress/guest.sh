@@ -5,8 +5,7 @@
 # umount(8); fuse: uvfs umount), uvfsd must exit 0, e2fsck -fn clean.
 # Kernel command line: uvfs_stress_seed=S, uvfs_stress_secs=SECS.
 . /root/lib.sh	# tests/lib.sh: ok, bad, check, summary
-karg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=\([0-9][0-9]*\)\$/\1/p" | tail -1; }
-is_mounted() { grep -q " $1 " /proc/mounts; }
+. /root/guest-lib.sh	# tests/vm/guest-lib.sh: karg, now, elapsed, wait_mounted
 SEED=$(karg uvfs_stress_seed); SEED=${SEED:-1}
 SECS=$(karg uvfs_stress_secs); SECS=${SECS:-60}
 W=/tmp/stress MNT=/mnt/stress
@@ -17,15 +16,6 @@ check "uvfs.ko loaded"             grep -q '^uvfs ' /proc/modules
 check "/dev/fuse is a char device" test -c /dev/fuse
 check "python3 imports ctypes,mmap,argparse" python3 -c 'import ctypes,mmap,argparse'
 
-wait_mounted() {
-	i=0
-	while [ $i -lt 100 ]; do
-		is_mounted $MNT && return 0
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1; i=$((i + 1))
-	done
-	cat $LOG; return 1
-}
 wait_exit() {
 	i=0
 	while kill -0 "$1" 2>/dev/null; do
@@ -51,7 +41,7 @@ run() {
 	check "$TR $NAME: mke2fs $*" /sbin/mke2fs -q -F "$@" $img 64M
 	uvfsd --transport="$TR" -f -o rw ext2 $img $MNT >$LOG 2>&1 &
 	pid=$!
-	check "$TR $NAME: uvfsd mounts" wait_mounted $pid
+	check "$TR $NAME: uvfsd mounts" wait_mounted $MNT $pid $LOG
 	is_mounted $MNT || return
 	check "$TR $NAME: stress.py --seed $SEED --until-full, 4 processes" stress
 	grep 'until-full:\|errors' "$CHECK_OUT" | sed 's/^/       /'
