@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # EXPECT_RC: for the caller
 # Shared helpers of the CLI and install tests (sourced): tests/lib.sh's
 # result lines, one-line error checks, mount and daemon probes.  The
 # sourcing script sets $tmp.
