@@ -13,19 +13,18 @@
  *   opbench meta N DIR [DIR...]
  *	one process per DIR; each creates N empty files in its DIR, then
  *	stats each, then unlinks each.  The processes run every phase
- *	together (a barrier before and after it), so each phase's wall time
- *	covers all of them.  Prints "create SEC", "stat SEC", "unlink SEC".
+ *	together (started at once, the next only when all are done), so each
+ *	phase's wall time covers all of them.  Prints "create SEC",
+ *	"stat SEC", "unlink SEC".
  *
  * Exit status: 0, 1 when an operation failed (the failing path and the
  * error on stderr), 2 for a usage error.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,10 +33,16 @@
 enum { PH_CREATE, PH_STAT, PH_UNLINK, PH_MAX };
 static const char *const phase_name[PH_MAX] = { "create", "stat", "unlink" };
 
-/* Shared between the parent and the workers of "meta". */
-struct shared {
-	pthread_barrier_t bar;
-	int failed;
+/*
+ * The phase handshake of "meta": the parent writes one byte per worker to
+ * the go pipe to start a phase; each worker reads one (so it runs each
+ * phase once), does the phase and writes one byte (0 ok, 1 failed) to the
+ * done pipe.  The next phase's bytes are written only after every worker's
+ * done byte came back, so no worker starts a phase early.
+ */
+struct handshake {
+	int go[2];
+	int done[2];
 };
 
 static double now(void)
@@ -122,80 +127,93 @@ fail:
 	return -errno;
 }
 
-/*
- * A worker: every phase between two barrier waits.  After a failure it
- * keeps meeting the barriers (so nobody waits forever) but does nothing.
- */
-static void meta_worker(struct shared *sh, const char *dir, long n)
+/* A worker: every phase when told; after a failure it only answers. */
+static void meta_worker(struct handshake *hs, const char *dir, long n)
 {
-	int ph, bad = 0;
+	char c, bad = 0;
+	int ph;
 
+	close(hs->go[1]);
+	close(hs->done[0]);
 	for (ph = 0; ph < PH_MAX; ph++) {
-		pthread_barrier_wait(&sh->bar);
-		if (!bad && meta_phase(ph, dir, n) < 0) {
+		if (read(hs->go[0], &c, 1) != 1)
+			_exit(1);
+		if (!bad && meta_phase(ph, dir, n) < 0)
 			bad = 1;
-			__atomic_store_n(&sh->failed, 1, __ATOMIC_SEQ_CST);
-		}
-		pthread_barrier_wait(&sh->bar);
+		if (write(hs->done[1], &bad, 1) != 1)
+			_exit(1);
 	}
 	_exit(bad);
 }
 
+/* Start phase ph in every worker, wait for all; -1 when one failed. */
+static int meta_step(struct handshake *hs, int nworkers)
+{
+	char c = 0;
+	int i, ret = 0;
+
+	for (i = 0; i < nworkers; i++)
+		if (write(hs->go[1], &c, 1) != 1)
+			return -1;
+	for (i = 0; i < nworkers; i++) {
+		if (read(hs->done[0], &c, 1) != 1)
+			return -1;
+		if (c)
+			ret = -1;
+	}
+	return ret;
+}
+
 static int meta(long n, char **dirs, int ndirs)
 {
-	pthread_barrierattr_t ba;
-	double t[PH_MAX];
-	struct shared *sh;
-	int i, ph, status, ret = 1;
+	struct handshake hs;
+	double t[PH_MAX], t0;
+	int i, ph, status, started = 0, ret = 1;
 	pid_t pid;
-	double t0;
 
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED) {
-		perror("opbench: mmap");
+	if (pipe(hs.go) < 0) {
+		perror("opbench: pipe");
 		return 1;
 	}
-	sh->failed = 0;
-	pthread_barrierattr_init(&ba);
-	pthread_barrierattr_setpshared(&ba, PTHREAD_PROCESS_SHARED);
-	if (pthread_barrier_init(&sh->bar, &ba, ndirs + 1)) {
-		fprintf(stderr, "opbench: pthread_barrier_init failed\n");
-		goto out_unmap;
+	if (pipe(hs.done) < 0) {
+		perror("opbench: pipe");
+		goto out_go;
 	}
 	for (i = 0; i < ndirs; i++) {
 		pid = fork();
 		if (pid < 0) {
-			/* the barrier counts workers that never came: give up */
 			perror("opbench: fork");
-			exit(1);
+			goto out_reap;
 		}
 		if (!pid)
-			meta_worker(sh, dirs[i], n);
+			meta_worker(&hs, dirs[i], n);
+		started++;
 	}
 	for (ph = 0; ph < PH_MAX; ph++) {
-		pthread_barrier_wait(&sh->bar);
 		t0 = now();
-		pthread_barrier_wait(&sh->bar);
+		if (meta_step(&hs, ndirs) < 0)
+			goto out_reap;
 		t[ph] = now() - t0;
 	}
 	ret = 0;
-	for (i = 0; i < ndirs; i++) {
+out_reap:
+	/* closing the go pipe ends a worker still waiting for a phase */
+	close(hs.go[1]);
+	hs.go[1] = -1;
+	for (i = 0; i < started; i++) {
 		if (wait(&status) < 0 || !WIFEXITED(status) ||
 		    WEXITSTATUS(status))
 			ret = 1;
 	}
-	if (sh->failed)
-		ret = 1;
-	if (ret)
-		goto out_barrier;
-	for (ph = 0; ph < PH_MAX; ph++)
-		printf("%s %.6f\n", phase_name[ph], t[ph]);
-out_barrier:
-	pthread_barrier_destroy(&sh->bar);
-out_unmap:
-	pthread_barrierattr_destroy(&ba);
-	munmap(sh, sizeof(*sh));
+	if (!ret)
+		for (ph = 0; ph < PH_MAX; ph++)
+			printf("%s %.6f\n", phase_name[ph], t[ph]);
+	close(hs.done[0]);
+	close(hs.done[1]);
+out_go:
+	close(hs.go[0]);
+	if (hs.go[1] >= 0)
+		close(hs.go[1]);
 	return ret;
 }
 
