@@ -15,7 +15,8 @@
 # Workloads:
 #   nullop  statx(AT_STATX_FORCE_SYNC) of one file BENCH_NULLOPS times
 #   meta    create, stat, unlink of BENCH_NFILES files in one directory
-#   meta2   the same from 2 processes in 2 directories (BENCH_NFILES each)
+#   meta2   the same from 2 processes in 2 directories (BENCH_NFILES/2
+#           each: the same files, twice the parallelism)
 #   tree    untar BENCH_TREE (not timed: sync, drop caches), find, du,
 #           read every file (cat), rm -rf
 #   seq     dd write of BENCH_SEQ_MB MiB (conv=fsync); drop caches; dd read
@@ -192,19 +193,22 @@ wl_nullop() {
 	OPS=$NULLOPS
 }
 
-# meta_run CFG REP WL DIR...: opbench meta in the given directories
+# meta_run CFG REP WL N DIR...: opbench meta, N files in each DIR
 meta_run() {
-	local cfg=$1 rep=$2 wl=$3 d ph secs
-	shift 3
+	local cfg=$1 rep=$2 wl=$3 n=$4 d ph secs
+	shift 4
 	for d in "$@"; do mkdir "$d" || return 1; done
-	run "$OPBENCH" meta "$NFILES" "$@" >"$DIR/meta.out" || return 1
+	run "$OPBENCH" meta "$n" "$@" >"$DIR/meta.out" || return 1
 	while read -r ph secs; do
 		rec raw "$ENV" "$cfg" "$wl" "$ph" "$rep" "$secs"
 	done <"$DIR/meta.out"
 	rmdir "$@" || return 1
 }
-wl_meta() { meta_run "$1" "$2" meta "$MNT/d0" && OPS=$NFILES; }
-wl_meta2() { meta_run "$1" "$2" meta2 "$MNT/d0" "$MNT/d1" && OPS=$((2 * NFILES)); }
+wl_meta() { meta_run "$1" "$2" meta "$NFILES" "$MNT/d0" && OPS=$NFILES; }
+wl_meta2() {
+	meta_run "$1" "$2" meta2 $((NFILES / 2)) "$MNT/d0" "$MNT/d1" &&
+		OPS=$((NFILES / 2 * 2))
+}
 
 wl_tree() {
 	local n
@@ -289,6 +293,8 @@ one() {
 
 rec info "$ENV" sizes "nullops=$NULLOPS nfiles=$NFILES seq_mb=$SEQ_MB fio_mb=$FIO_MB tree_files=$TREE_FILES repeat=$REPEAT"
 rec info "$ENV" kernel "$(uname -r)"
+rec info "$ENV" configs "$(echo $CONFIGS)"
+rec info "$ENV" workloads "$(echo $WORKLOADS)"
 rec info "$ENV" cpus "$(nproc 2>/dev/null || grep -c ^processor /proc/cpuinfo)"
 T_ALL=$EPOCHREALTIME
 for ((rep = 1; rep <= REPEAT; rep++)); do

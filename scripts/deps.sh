@@ -8,7 +8,9 @@ pkgs=(build-essential cmake pkg-config libfuse3-dev fuse3 libext2fs-dev
 	libmount-dev
 	# stage 60 (install): .deb (dpkg-shlibdeps), man pages, completion,
 	# dkms build of the installed module sources
-	dpkg-dev groff-base bash-completion dkms)
+	dpkg-dev groff-base bash-completion dkms
+	# bench/run.sh: 4 KiB random I/O, the chart
+	fio gnuplot-nox)
 if [[ "${1:-}" == "--vm" ]]; then
 	pkgs+=(qemu-system-x86 linux-image-amd64 linux-headers-amd64
 	       busybox-static cpio xz-utils zstd)

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The issue-10 benchmark in one command: every workload of
+# bench/workloads.sh on every configuration, the host's on the host and the
+# guest's in one boot of the QEMU (TCG) VM, then medians, ratios against
+# the targets, a CSV and a chart (bench/report.py, gnuplot).  Not a test:
+# it asserts nothing about speed; it fails only when something did not run.
+#
+# usage: bench/run.sh BUILD [--quick] [--repeat N] [--out DIR] [--no-vm] [--no-host]
+#   BUILD      a CMake build of this tree (built here if it has no uvfsd)
+#   --quick    every workload once with small sizes (200 files, 8 MiB):
+#              minutes, for the test stage; the numbers mean little
+#   --repeat N repeats per configuration and workload (default 3)
+#   --out DIR  where the results go (default bench/results)
+#   --no-vm, --no-host   skip one part
+# Results in DIR: results.md (the tables: medians, ratios, targets met or
+# missed, requests per operation by opcode), results.csv (one median a
+# row), results.png (the chart), raw/ (every record of every repeat:
+# host.txt, vm.txt; the VM console log).
+#
+# Configurations -- host: kernel-ext2 (the host kernel's ext4 driver on a
+# loop device), tmpfs, fuse2fs, memfs-fuse, ext2-fuse; VM (Debian's kernel,
+# 2 vCPUs, 2 GiB): kernel-ext2, tmpfs, fuse2fs, memfs-fuse, ext2-fuse,
+# memfs-kmod, ext2-kmod (BENCH_HOST_CONFIGS, BENCH_VM_CONFIGS: a subset).
+# Sizes (full; host / VM): null-op 100,000 / 10,000 statx; 10,000 / 2,000
+# files (meta; meta2: half of them in each of 2 directories); a 10,000 /
+# 1,000-file tree; 256 / 64 MiB sequential; fio 4 KiB random over 64 / 8
+# MiB.  BENCH_NULLOPS, BENCH_NFILES, BENCH_TREE_FILES, BENCH_SEQ_MB,
+# BENCH_FIO_MB set a size for both, BENCH_VM_<same> for the VM alone;
+# UVFS_VM_TIMEOUT the VM's limit (s).
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/.." && pwd)
+# shellcheck source=scripts/vm/lib.sh
+. "$TOP/scripts/vm/lib.sh"
+
+die() { echo "bench: $*" >&2; exit 2; }
+quick=0 repeat="" results=$HERE/results host=1 vm=1 build=""
+while (($#)); do
+	case $1 in
+	--quick) quick=1 ;;
+	--repeat)
+		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || die "--repeat wants a whole number >= 1"
+		repeat=$2
+		shift
+		;;
+	--out)
+		[[ -n ${2:-} ]] || die "--out wants a directory"
+		results=$2
+		shift
+		;;
+	--no-vm) vm=0 ;;
+	--no-host) host=0 ;;
+	-h | --help)
+		sed -n '3,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"
+		exit 0
+		;;
+	-*) die "unknown option $1 (see --help)" ;;
+	*)
+		[[ -z $build ]] || die "one BUILD directory, not '$build' and '$1'"
+		build=$1
+		;;
+	esac
+	shift
+done
+[[ -n $build ]] || die "usage: bench/run.sh BUILD [--quick] [--repeat N] [--out DIR] [--no-vm] [--no-host]"
+((host || vm)) || die "--no-vm and --no-host leave nothing to run"
+[[ $(id -u) == 0 ]] || die "run as root (it mounts filesystems and drops caches)"
+
+# Sizes: the issue's on the host.  In the VM a request costs 1-2 ms of
+# TCG (5-8 ms when the host is busy) instead of tens of microseconds, so
+# the issue's sizes would take hours there: the VM's are smaller, chosen so
+# that the full run takes about half an hour on an idle 2-core host.
+# BENCH_X sets a size for both, BENCH_VM_X for the VM alone.
+sizes="NULLOPS NFILES TREE_FILES SEQ_MB FIO_MB"
+if ((quick)); then
+	host_def=(2000 200 200 8 4) vm_def=(500 100 100 4 2) img_mb=256
+	: "${repeat:=1}"
+else
+	host_def=(100000 10000 10000 256 64) vm_def=(10000 2000 1000 64 8) img_mb=1024
+	: "${repeat:=3}"
+fi
+i=0
+for v in $sizes; do
+	h=BENCH_$v g=BENCH_VM_$v
+	declare "H_$v=${!h:-${host_def[i]}}"
+	declare "G_$v=${!g:-${!h:-${vm_def[i]}}}"
+	for x in "H_$v" "G_$v"; do
+		[[ ${!x} =~ ^[1-9][0-9]*$ ]] || die "size $v (BENCH_$v or BENCH_VM_$v) wants a whole number >= 1: ${!x}"
+	done
+	i=$((i + 1))
+done
+# the guest's tmpfs holds the image, the written data and the tree: keep
+# the sequential file well inside its 2 GiB
+((G_SEQ_MB <= 512)) || die "BENCH_VM_SEQ_MB=$G_SEQ_MB: at most 512 (the VM's memory)"
+
+# a fresh clone: packages (with the VM's when it runs), then the build
+if ((vm)); then "$TOP/scripts/deps.sh" --vm; else "$TOP/scripts/deps.sh"; fi ||
+	die "installing the packages failed"
+if [[ ! -x $build/bin/uvfsd || ! -x $build/bin/uvfs-opbench ]]; then
+	"$TOP/scripts/build.sh" "$build" || die "building $build failed"
+fi
+
+vm_init bench BUILD "$build"
+# without qemu the stage skips (77) as every VM stage does, before spending
+# minutes on the host part
+((vm)) && vm_need_qemu
+vm_need_files "$BUILD/bin/uvfsd" "$BUILD/bin/uvfs" "$BUILD/bin/uvfs-opbench" \
+	"$BUILD/backends/uvfs-memfs.so" "$BUILD/backends/uvfs-ext2.so"
+mkdir -p "$results/raw" || die "cannot create $results/raw"
+results=$(cd "$results" && pwd)
+rm -f "$results"/raw/*.txt "$results"/raw/console.log "$results"/results.{md,csv,png}
+python3 "$HERE/mktree.py" "$OUT/host-tree.tar" "$H_TREE_FILES" &&
+	python3 "$HERE/mktree.py" "$OUT/vm-tree.tar" "$G_TREE_FILES" ||
+	die "cannot make the tree tarballs"
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+status=0
+HOST_CONFIGS=${BENCH_HOST_CONFIGS:-kernel-ext2 tmpfs fuse2fs memfs-fuse ext2-fuse}
+VM_CONFIGS=${BENCH_VM_CONFIGS:-kernel-ext2 tmpfs fuse2fs memfs-fuse ext2-fuse memfs-kmod ext2-kmod}
+
+# conf H|G: the settings of the host (H) or the guest (G) as exported
+# shell assignments
+conf() {
+	local v x
+	for v in $sizes; do
+		x=$1_$v
+		printf 'export BENCH_%s=%q\n' "$v" "${!x}"
+	done
+	printf 'export BENCH_REPEAT=%q BENCH_IMG_MB=%q\n' "$repeat" "$img_mb"
+}
+
+if ((host)); then
+	vm_log "host part: $(nproc) CPUs, load average $LOAD0"
+	mkdir -p "$OUT/host"
+	conf H >"$OUT/host.conf"
+	(
+		# shellcheck source=/dev/null
+		. "$OUT/host.conf"
+		BENCH_ENV=host BENCH_DIR=$OUT/host BENCH_TREE=$OUT/host-tree.tar \
+			BENCH_CONFIGS=$HOST_CONFIGS \
+			UVFSD=$BUILD/bin/uvfsd UVFS=$BUILD/bin/uvfs \
+			OPBENCH=$BUILD/bin/uvfs-opbench \
+			bash "$HERE/workloads.sh"
+	) >"$results/raw/host.txt" || { status=1; vm_log "host part: some runs failed"; }
+fi
+
+if ((vm)); then
+	KO=$(vm_build_uvfs_ko)
+	{
+		conf G
+		printf 'export BENCH_CONFIGS=%q\n' "$VM_CONFIGS"
+		printf 'export BENCH_TREE=/root/tree.tar\n'
+	} >"$OUT/bench.conf"
+	args=(--timeout "${UVFS_VM_TIMEOUT:-$((quick ? 1800 : 7200))}" --mem 2G
+		--module fuse --module loop --module ext4
+		--file "$KO:/root/uvfs.ko"
+		--file "$OUT/bench.conf:/root/bench.conf"
+		--file "$HERE/workloads.sh:/root/workloads.sh"
+		--file "$OUT/vm-tree.tar:/root/tree.tar"
+		--bin "$BUILD/bin/uvfs-opbench:/usr/bin/uvfs-opbench"
+		--bin "$(command -v fio):/usr/bin/fio"
+		--bin "$(command -v fuse2fs):/usr/bin/fuse2fs"
+		--log "$OUT/console.log"
+		--script "$HERE/vm_guest.sh")
+	# GNU tools in the guest too, so the tree and dd workloads run the
+	# same programs as on the host (busybox's would be another benchmark)
+	for t in tar find xargs du dd cat rm timeout; do
+		args+=(--bin "$(command -v $t):/usr/bin/$t")
+	done
+	vm_add_uvfs args "$BUILD"
+	vm_log "VM part: one boot, $(wc -w <<<"$VM_CONFIGS") configurations"
+	vm_launch "${args[@]}"
+	cp "$OUT/console.log" "$results/raw/console.log" 2>/dev/null
+	sed -n 's/\r$//; /^BENCH|/p' "$OUT/console.log" >"$results/raw/vm.txt" 2>/dev/null
+	((VM_RC == 0)) || { status=1; vm_log "VM part: exit $VM_RC (some runs failed, or the VM did)"; }
+fi
+
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+{
+	echo "BENCH|info|run|load|$LOAD0 before, $LOAD1 after"
+	echo "BENCH|info|run|qemu|$(pgrep -c qemu-system || true) other qemu VMs at the end"
+	echo "BENCH|info|run|mode|$( ((quick)) && echo quick || echo full)"
+} >"$results/raw/run.txt"
+python3 "$HERE/report.py" "$results" "$results"/raw/*.txt || { status=1; vm_log "report failed"; }
+[[ -s $results/results.md ]] && cat "$results/results.md"
+vm_result_status=$status
+VM_RC=$vm_result_status
+vm_result
