@@ -544,15 +544,26 @@ static int do_fallocate(struct e2fs *e2, struct e2_node *n, int mode,
 
 	if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
 		return punch_hole(e2, n, off, len);
-	if (mode & ~FALLOC_FL_KEEP_SIZE)
+	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_ZERO_RANGE))
 		return -EOPNOTSUPP;
 	if (n->inode.i_flags & EXT4_INLINE_DATA_FL)
 		return -EOPNOTSUPP;
 	/* Block maps have no unwritten state and may not hold blocks past
-	 * i_size (e2fsck objects); as ext4 does, refuse. */
-	if (!extents && (mode & FALLOC_FL_KEEP_SIZE) && off + len > size)
-		return -EOPNOTSUPP;
-	err = falloc_blocks(e2, n, start, end);
+	 * i_size (e2fsck objects); as ext4 does, refuse to preallocate
+	 * there.  Zeroing needs no blocks past EOF: that part stays a hole. */
+	if (!extents && (mode & FALLOC_FL_KEEP_SIZE) && off + len > size) {
+		if (!(mode & FALLOC_FL_ZERO_RANGE))
+			return -EOPNOTSUPP;
+		end = (size + bs - 1) / bs;
+	}
+	/* ZERO_RANGE: punched, then allocated again as a preallocation (so
+	 * unwritten extents, or zeroed blocks in a block map) */
+	if (mode & FALLOC_FL_ZERO_RANGE) {
+		err = punch_hole(e2, n, off, len);
+		if (err)
+			return err;
+	}
+	err = start < end ? falloc_blocks(e2, n, start, end) : 0;
 	if (err && !extents) {
 		/*
 		 * A failed fallocate leaves the size alone (a FUSE kernel
