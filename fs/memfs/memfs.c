@@ -25,8 +25,11 @@
  * cookie from a per-directory counter that only goes up; "." and ".." are
  * 1 and 2.  Readdir at offset N resumes at the first entry whose cookie is
  * greater than N, so removing entries between two readdir calls never makes
- * the listing skip or repeat a name.  Lookups scan the list: fine for the
- * directory sizes a memory filesystem sees, and easy to read.
+ * the listing skip or repeat a name.  Each directory also hashes its
+ * entries twice, by name and by cookie, in tables that double as the
+ * directory grows: lookup, create and unlink take constant time however
+ * many names a directory holds, and readdir finds where to resume at once
+ * (see dir_seek() for the one case that walks).
  *
  * Locking: ops may run concurrently on several threads.  One mutex guards
  * the whole filesystem; every op takes it for its full duration, replies
@@ -57,6 +60,7 @@
 #define TIMEOUT		1.0		/* seconds the kernel may cache */
 #define DIRENT_BYTES	32		/* a directory's st_size per entry */
 #define HASH_MIN	64
+#define DIR_HASH_MIN	8		/* buckets of a directory's first table */
 #define BLOCKS_512	(BLOCK_SIZE / 512)	/* st_blocks per block */
 
 /* Which timestamps touch() sets. */
@@ -70,9 +74,12 @@ struct memfs_block {
 };
 
 struct memfs_dirent {
-	struct memfs_dirent *prev, *next;
+	struct memfs_dirent *prev, *next;	/* in cookie order */
+	struct memfs_dirent *name_next;		/* hash chain by name */
+	struct memfs_dirent *cookie_next;	/* hash chain by cookie */
 	struct memfs_inode *inode;
 	uint64_t cookie;
+	uint64_t hash;				/* of name */
 	char name[];
 };
 
@@ -96,6 +103,10 @@ struct memfs_inode {
 		} file;
 		struct {		/* S_ISDIR */
 			struct memfs_dirent *head, *tail;
+			/* nbuckets chains each (a power of two, 0 before
+			 * the first entry), in one allocation */
+			struct memfs_dirent **by_name, **by_cookie;
+			size_t nbuckets, nentries;
 			struct memfs_inode *parent;	/* NULL once removed */
 			uint64_t next_cookie;
 		} dir;
@@ -237,6 +248,7 @@ static void inode_free(struct memfs *fs, struct memfs_inode *ino)
 			ino->dir.head = de->next;
 			free(de);
 		}
+		free(ino->dir.by_name);
 	} else if (S_ISLNK(ino->st.st_mode)) {
 		free(ino->target);
 	}
@@ -302,26 +314,94 @@ static int get_dir(struct memfs *fs, uint64_t nodeid, struct memfs_inode **out)
 	return 0;
 }
 
+/* FNV-1a, folded so that the low bits, which pick the bucket, see all. */
+static uint64_t name_hash(const char *name)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 1099511628211ull;
+	return h ^ (h >> 32);
+}
+
 static struct memfs_dirent *dir_find(const struct memfs_inode *dir,
 				     const char *name)
 {
+	uint64_t h = name_hash(name);
 	struct memfs_dirent *de;
 
-	for (de = dir->dir.head; de; de = de->next)
-		if (!strcmp(de->name, name))
+	if (!dir->dir.nbuckets)
+		return NULL;
+	for (de = dir->dir.by_name[h & (dir->dir.nbuckets - 1)]; de;
+	     de = de->name_next)
+		if (de->hash == h && !strcmp(de->name, name))
 			return de;
 	return NULL;
+}
+
+/* The entry with this cookie, or NULL if it is gone (or never was). */
+static struct memfs_dirent *dir_find_cookie(const struct memfs_inode *dir,
+					    uint64_t cookie)
+{
+	struct memfs_dirent *de;
+
+	if (!dir->dir.nbuckets)
+		return NULL;
+	for (de = dir->dir.by_cookie[cookie & (dir->dir.nbuckets - 1)]; de;
+	     de = de->cookie_next)
+		if (de->cookie == cookie)
+			return de;
+	return NULL;
+}
+
+static void dir_hash_in(struct memfs_dirent **by_name,
+			struct memfs_dirent **by_cookie, size_t n,
+			struct memfs_dirent *de)
+{
+	de->name_next = by_name[de->hash & (n - 1)];
+	by_name[de->hash & (n - 1)] = de;
+	de->cookie_next = by_cookie[de->cookie & (n - 1)];
+	by_cookie[de->cookie & (n - 1)] = de;
+}
+
+/*
+ * Room for one more entry: the tables double when they hold as many
+ * entries as buckets.  Only the first table must be had; when a bigger one
+ * cannot be allocated, the old one just gets longer chains.
+ */
+static int dir_hash_grow(struct memfs_inode *dir)
+{
+	size_t n = dir->dir.nbuckets ? dir->dir.nbuckets * 2 : DIR_HASH_MIN;
+	struct memfs_dirent **t, *de;
+
+	if (dir->dir.nentries < dir->dir.nbuckets)
+		return 0;
+	t = calloc(2 * n, sizeof(*t));
+	if (!t)
+		return dir->dir.nbuckets ? 0 : -ENOMEM;
+	/* the list holds every entry: rehash from it */
+	for (de = dir->dir.head; de; de = de->next)
+		dir_hash_in(t, t + n, n, de);
+	free(dir->dir.by_name);
+	dir->dir.by_name = t;
+	dir->dir.by_cookie = t + n;
+	dir->dir.nbuckets = n;
+	return 0;
 }
 
 static int dir_add(struct memfs_inode *dir, const char *name,
 		   struct memfs_inode *ino)
 {
 	size_t len = strlen(name);
-	struct memfs_dirent *de = malloc(sizeof(*de) + len + 1);
+	struct memfs_dirent *de;
 
+	if (dir_hash_grow(dir))
+		return -ENOMEM;
+	de = malloc(sizeof(*de) + len + 1);
 	if (!de)
 		return -ENOMEM;
 	memcpy(de->name, name, len + 1);
+	de->hash = name_hash(name);
 	de->inode = ino;
 	de->cookie = dir->dir.next_cookie++;
 	de->next = NULL;
@@ -331,12 +411,26 @@ static int dir_add(struct memfs_inode *dir, const char *name,
 	else
 		dir->dir.head = de;
 	dir->dir.tail = de;
+	dir_hash_in(dir->dir.by_name, dir->dir.by_cookie, dir->dir.nbuckets,
+		    de);
+	dir->dir.nentries++;
 	dir->st.st_size += DIRENT_BYTES;
 	return 0;
 }
 
 static void dir_remove(struct memfs_inode *dir, struct memfs_dirent *de)
 {
+	size_t mask = dir->dir.nbuckets - 1;
+	struct memfs_dirent **pp;
+
+	for (pp = &dir->dir.by_name[de->hash & mask]; *pp != de;
+	     pp = &(*pp)->name_next)
+		;
+	*pp = de->name_next;
+	for (pp = &dir->dir.by_cookie[de->cookie & mask]; *pp != de;
+	     pp = &(*pp)->cookie_next)
+		;
+	*pp = de->cookie_next;
 	if (de->prev)
 		de->prev->next = de->next;
 	else
@@ -345,8 +439,29 @@ static void dir_remove(struct memfs_inode *dir, struct memfs_dirent *de)
 		de->next->prev = de->prev;
 	else
 		dir->dir.tail = de->prev;
+	dir->dir.nentries--;
 	dir->st.st_size -= DIRENT_BYTES;
 	free(de);
+}
+
+/*
+ * The first entry whose cookie is above off, where a readdir at offset
+ * off resumes.  Normally off is the cookie of the last entry returned,
+ * still there: one hash lookup.  If that entry was removed since, walk
+ * from the start; the list is in cookie order, so the walk passes only
+ * the entries before it that remain (none, when a program deletes what
+ * it lists, as rm -r does).
+ */
+static struct memfs_dirent *dir_seek(const struct memfs_inode *dir,
+				     uint64_t off)
+{
+	struct memfs_dirent *de = dir_find_cookie(dir, off);
+
+	if (de)
+		return de->next;
+	for (de = dir->dir.head; de && de->cookie <= off; de = de->next)
+		;
+	return de;
 }
 
 /* Is dir the same as, or an ancestor of, ino? */
@@ -1161,6 +1276,25 @@ static void memfs_write(struct uvfs_req *req, uint64_t nodeid,
 	pthread_mutex_unlock(&fs->lock);
 }
 
+/* Clear [off, end) in the blocks that hold it; holes stay holes. */
+static void zero_blocks(struct memfs_inode *ino, uint64_t off, uint64_t end)
+{
+	size_t pos = block_pos(ino, off / BLOCK_SIZE);
+	struct memfs_block *b;
+	uint64_t from, to;
+
+	for (; pos < ino->file.nblocks; pos++) {
+		b = &ino->file.blocks[pos];
+		from = b->index * BLOCK_SIZE;
+		if (from >= end)
+			break;
+		to = from + BLOCK_SIZE < end ? from + BLOCK_SIZE : end;
+		if (from < off)
+			from = off;
+		memset(b->data + from % BLOCK_SIZE, 0, to - from);
+	}
+}
+
 static int do_fallocate(struct memfs *fs, struct memfs_inode *ino, int mode,
 			uint64_t off, uint64_t len)
 {
@@ -1174,12 +1308,16 @@ static int do_fallocate(struct memfs *fs, struct memfs_inode *ino, int mode,
 		punch_range(fs, ino, off, off + len);
 		return 0;
 	}
-	if (mode & ~FALLOC_FL_KEEP_SIZE)
+	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_ZERO_RANGE))
 		return -EOPNOTSUPP;
 	/* All or nothing: check the space before allocating any of it. */
 	have = block_pos(ino, end) - block_pos(ino, first);
 	if (end - first - have > fs->max_blocks - fs->used_blocks)
 		return -ENOSPC;
+	/* ZERO_RANGE: clear what is there, then allocate the rest as mode 0
+	 * does; the range stays allocated, unlike a punched one. */
+	if (mode & FALLOC_FL_ZERO_RANGE)
+		zero_blocks(ino, off, off + len);
 	for (i = first; i < end; i++) {
 		err = block_get(fs, ino, i, &data);
 		if (err)
@@ -1309,9 +1447,8 @@ static void do_readdir(struct uvfs_req *req, uint64_t nodeid, size_t size,
 		goto reply;
 	if (off < 2 && !emit(buf, size, &used, "..", dir->dir.parent, 2, plus))
 		goto reply;
-	for (de = dir->dir.head; de; de = de->next) {
-		if (de->cookie <= (uint64_t)off)
-			continue;
+	for (de = dir_seek(dir, off < 0 ? 0 : (uint64_t)off); de;
+	     de = de->next) {
 		if (!emit(buf, size, &used, de->name, de->inode, de->cookie,
 			  plus))
 			break;

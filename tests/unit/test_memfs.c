@@ -512,9 +512,23 @@ START_TEST(test_fallocate)
 	in.mode = FALLOC_FL_PUNCH_HOLE;
 	ck_assert_int_eq(WIRE_CALL(UVFS_OP_FALLOCATE, f, in, NULL, NULL),
 			 -EOPNOTSUPP);
-	in.mode = FALLOC_FL_ZERO_RANGE;
+	in.mode = FALLOC_FL_COLLAPSE_RANGE;
 	ck_assert_int_eq(WIRE_CALL(UVFS_OP_FALLOCATE, f, in, NULL, NULL),
 			 -EOPNOTSUPP);
+	/* zero range: a hole gets blocks; data is cleared, its blocks stay */
+	in.offset = 100;
+	in.length = 8000;
+	in.mode = FALLOC_FL_ZERO_RANGE;
+	ck_assert_int_eq(WIRE_CALL(UVFS_OP_FALLOCATE, f, in, NULL, NULL), 0);
+	ck_assert_uint_eq(wire_getattr(f).blocks, 24 + 24);
+	wire_write(f, 0, buf, sizeof(buf));
+	ck_assert_int_eq(WIRE_CALL(UVFS_OP_FALLOCATE, f, in, NULL, NULL), 0);
+	ck_assert_uint_eq(wire_getattr(f).size, 10000);
+	ck_assert_uint_eq(wire_getattr(f).blocks, 24 + 24);
+	ck_assert_int_eq(wire_read(f, 0, 8192), 8192);
+	ck_assert(memcmp(wire_reply, buf, 100) == 0);
+	ck_assert(all_zero(wire_reply + 100, 8000));
+	ck_assert(memcmp(wire_reply + 8100, buf, 92) == 0);
 	in.mode = 0;
 	ck_assert_int_eq(WIRE_CALL(UVFS_OP_FALLOCATE, ROOT, in, NULL, NULL),
 			 -EISDIR);
