@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Regular files: open/release/flush/fsync/llseek/fallocate, read_iter and
- * write_iter.
+ * write_iter, and splice both ways on top of them.
  *
  * Reads go through the page cache (pagecache.c), except O_DIRECT and
  * UVFS_OPEN_DIRECT_IO files.  write(2) is write-through: write_iter sends
@@ -233,6 +233,14 @@ static loff_t uvfs_file_llseek(struct file *file, loff_t offset, int whence)
 	}
 }
 
+/*
+ * FALLOCATE: preallocation (mode 0, KEEP_SIZE), PUNCH_HOLE and ZERO_RANGE
+ * go to the backend as they are; a backend without a mode answers
+ * -EOPNOTSUPP, one without FALLOCATE at all -ENOSYS, which means the same.
+ * As fuse_file_fallocate() does: under the inode lock, the size checked
+ * against the limits first, and the page cache of a range that now reads
+ * zeros dropped afterwards.
+ */
 static long uvfs_file_fallocate(struct file *file, int mode, loff_t offset,
 				loff_t length)
 {
@@ -250,6 +258,9 @@ static long uvfs_file_fallocate(struct file *file, int mode, loff_t offset,
 		.in_numargs = 1,
 		.in_args[0] = { sizeof(in), &in },
 	};
+	bool zeroes = mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE);
+	loff_t end = offset + length;	/* vfs_fallocate() checked overflow */
+	bool grows;
 	int err;
 
 	if (uvfs_is_bad(inode))
@@ -258,18 +269,39 @@ static long uvfs_file_fallocate(struct file *file, int mode, loff_t offset,
 		     FALLOC_FL_ZERO_RANGE))
 		return -EOPNOTSUPP;
 	inode_lock(inode);
+	grows = !(mode & FALLOC_FL_KEEP_SIZE) && end > i_size_read(inode);
+	if (grows) {
+		err = inode_newsize_ok(inode, end);
+		if (err)
+			goto out_unlock;
+	}
+	/*
+	 * Dirty mmap pages of a range about to read zeros go out first: if
+	 * they were written back after the backend zeroed the range, the old
+	 * data would come back.
+	 */
+	if (zeroes) {
+		err = filemap_write_and_wait_range(inode->i_mapping, offset,
+						   end - 1);
+		if (err)
+			goto out_unlock;
+	}
+	/* It changes the data, so set-ID bits go as on a write. */
+	err = file_remove_privs(file);
+	if (err)
+		goto out_unlock;
 	err = uvfs_send(uvfs_conn_of(inode), &args);
 	if (err == -ENOSYS)
 		err = -EOPNOTSUPP;
-	if (!err) {
-		if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE))
-			truncate_pagecache_range(inode, offset,
-						 offset + length - 1);
-		if (!(mode & FALLOC_FL_KEEP_SIZE) &&
-		    offset + length > i_size_read(inode))
-			i_size_write(inode, offset + length);
-		uvfs_invalidate_attr(inode);
-	}
+	/* even after an error: the backend may have done part of it */
+	uvfs_invalidate_attr(inode);
+	if (err)
+		goto out_unlock;
+	if (zeroes)
+		truncate_pagecache_range(inode, offset, end - 1);
+	if (grows && end > i_size_read(inode))
+		i_size_write(inode, end);
+out_unlock:
 	inode_unlock(inode);
 	return err;
 }
@@ -421,5 +453,8 @@ const struct file_operations uvfs_file_fops = {
 	.write_iter = uvfs_file_write_iter,
 	.mmap = uvfs_file_mmap,
 	.splice_read = generic_file_splice_read,
+	/* splice, sendfile and copy_file_range into the file: through
+	 * write_iter, so with its write-through and its checks */
+	.splice_write = iter_file_splice_write,
 	.fallocate = uvfs_file_fallocate,
 };

@@ -485,7 +485,12 @@ int uvfs_setattr(struct user_namespace *ns, struct dentry *dentry,
 	 */
 	ia->ia_valid &= ~(ATTR_KILL_SUID | ATTR_KILL_SGID);
 	uvfs_iattr_to_wire(ia, &in);
-	if (!in.valid)
+	/*
+	 * chown(f, -1, -1) leaves ATTR_CTIME alone: nothing to set, but the
+	 * kernel's filesystems (and FUSE) still stamp ctime.  Send the empty
+	 * SETATTR; the backend sets ctime to now, as for any SETATTR.
+	 */
+	if (!in.valid && !(ia->ia_valid & ATTR_CTIME))
 		return 0;
 	if ((ia->ia_valid & ATTR_FILE) && ia->ia_file->private_data &&
 	    S_ISREG(inode->i_mode)) {

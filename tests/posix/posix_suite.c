@@ -2,7 +2,7 @@
  * uvfs POSIX behaviour suite - runner and shared helpers.
  *
  * Usage: uvfs-posix-suite [-v] [-l] [-x OTHER_FS_DIR] [-t FILTER]
- *                         [-F all|punch|none] DIR
+ *                         [-F all|punch|none|MODE,...] DIR
  */
 #include "suite.h"
 
@@ -19,7 +19,7 @@
 
 int g_verbose;
 const char *g_other_dir;
-enum falloc_support g_falloc = FALLOC_ALL;
+unsigned int g_falloc = FALLOC_ALL;
 char g_workdir[4096];
 char g_testdir[4096];
 
@@ -395,22 +395,47 @@ static __attribute__((noreturn)) void usage_error(const char *msg)
 {
     fprintf(stderr,
             "%s: %s (usage: %s [-v] [-l] [-x OTHER_FS_DIR] [-t FILTER] "
-            "[-F all|punch|none] DIR)\n",
+            "[-F all|punch|none|MODE,...] DIR)\n",
             g_progname, msg, g_progname);
     exit(2);
 }
 
-/* -F: declares what fallocate(2) the filesystem lacks; 0 or -1. */
+/*
+ * -F: declares which fallocate(2) modes the filesystem has; 0 or -1.
+ * "all", "punch" (ext2/ext3 under the ext4 driver), "none" (the kernel's
+ * ext2), or a comma separated list of prealloc, punch and zero (tmpfs has
+ * no FALLOC_FL_ZERO_RANGE: "prealloc,punch").
+ */
 static int parse_falloc(const char *arg)
 {
-    if (!strcmp(arg, "all"))
-        g_falloc = FALLOC_ALL;
-    else if (!strcmp(arg, "punch"))
-        g_falloc = FALLOC_PUNCH;
-    else if (!strcmp(arg, "none"))
-        g_falloc = FALLOC_NONE;
-    else
+    static const struct {
+        const char *name;
+        unsigned int bits;
+    } words[] = {
+        { "all", FALLOC_ALL },
+        { "none", FALLOC_NONE },
+        { "prealloc", FALLOC_PREALLOC },
+        { "punch", FALLOC_PUNCH },
+        { "zero", FALLOC_ZERO },
+    };
+    char buf[256];
+    char *save = NULL, *tok;
+    unsigned int bits = 0;
+    size_t i;
+
+    if (!*arg || strlen(arg) >= sizeof(buf))
         return -1;
+    snprintf(buf, sizeof(buf), "%s", arg);
+    for (tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+            if (!strcmp(tok, words[i].name))
+                break;
+        if (i == sizeof(words) / sizeof(words[0]))
+            return -1;
+        bits |= words[i].bits;
+    }
+    g_falloc = bits;
     return 0;
 }
 
@@ -557,17 +582,19 @@ int main(int argc, char **argv)
             break;
         case 'F':
             if (parse_falloc(optarg) < 0)
-                usage_error("-F takes all, punch or none");
+                usage_error("-F takes all, none, or a comma separated "
+                            "list of prealloc, punch and zero");
             break;
         case 'h':
             printf("usage: %s [-v] [-l] [-x OTHER_FS_DIR] [-t FILTER] "
-                   "[-F all|punch|none] DIR\n"
+                   "[-F all|punch|none|MODE,...] DIR\n"
                    "  -v  verbose   -l  list test names and exit\n"
                    "  -x  directory on another filesystem (for EXDEV)\n"
                    "  -t  run only tests whose name contains one of the\n"
                    "      comma separated substrings in FILTER\n"
                    "  -F  fallocate(2) support of the filesystem: all\n"
-                   "      (default), punch (only PUNCH_HOLE) or none;\n"
+                   "      (default), none, or a list of prealloc (mode 0,\n"
+                   "      KEEP_SIZE), punch (PUNCH_HOLE), zero (ZERO_RANGE);\n"
                    "      the other modes must fail with EOPNOTSUPP\n",
                    g_progname);
             return 0;
@@ -651,9 +678,12 @@ int main(int argc, char **argv)
     if (g_verbose)
         printf("# work directory: %s\n", g_workdir);
     if (g_falloc != FALLOC_ALL)
-        printf("# fallocate: declared %s; other modes must fail with "
+        printf("# fallocate: declared%s%s%s%s; other modes must fail with "
                "EOPNOTSUPP\n",
-               g_falloc == FALLOC_PUNCH ? "punch only" : "unsupported");
+               g_falloc & FALLOC_PREALLOC ? " prealloc" : "",
+               g_falloc & FALLOC_PUNCH ? " punch" : "",
+               g_falloc & FALLOC_ZERO ? " zero" : "",
+               g_falloc == FALLOC_NONE ? " none" : "");
 
     for (size_t t = 0; t < sizeof(all_tables) / sizeof(all_tables[0]); t++) {
         for (const struct testcase *tc = all_tables[t]; tc->name; tc++) {

@@ -47,15 +47,18 @@ extern const char *g_other_dir;   /* -x argument, or NULL */
 extern char g_workdir[];          /* absolute path of the suite work dir */
 extern char g_testdir[];          /* absolute path of the current test dir */
 
-/* The fallocate(2) modes the filesystem under test supports (-F). The
- * default is FALLOC_ALL; anything less must be declared on the command
- * line, so that a missing fallocate never passes unnoticed. */
-enum falloc_support {
-    FALLOC_ALL,   /* preallocation and PUNCH_HOLE|KEEP_SIZE must work */
-    FALLOC_PUNCH, /* only PUNCH_HOLE|KEEP_SIZE; the rest EOPNOTSUPP */
-    FALLOC_NONE,  /* every mode fails with EOPNOTSUPP */
+/* The fallocate(2) modes the filesystem under test supports (-F), a set
+ * of FALLOC_* bits. The default is all of them; anything less must be
+ * declared on the command line, so that a missing mode never passes
+ * unnoticed: a declared-missing mode must fail with EOPNOTSUPP. */
+enum {
+    FALLOC_PREALLOC = 1, /* mode 0 and FALLOC_FL_KEEP_SIZE */
+    FALLOC_PUNCH = 2,    /* FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE */
+    FALLOC_ZERO = 4,     /* FALLOC_FL_ZERO_RANGE, with and without KEEP_SIZE */
+    FALLOC_ALL = FALLOC_PREALLOC | FALLOC_PUNCH | FALLOC_ZERO,
+    FALLOC_NONE = 0,
 };
-extern enum falloc_support g_falloc;
+extern unsigned int g_falloc;
 
 /* The unprivileged identity used by permission tests. */
 #define NOBODY_UID ((uid_t)65534)

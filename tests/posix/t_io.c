@@ -5,6 +5,7 @@
 #include "suite.h"
 
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 
 #define GiB (1024LL * 1024 * 1024)
 #define MiB (1024LL * 1024)
@@ -544,7 +545,7 @@ TEST(fallocate_extend)
     write_all(fd, want, 100);
     OK(fsync(fd));
     struct stat st0 = xfstat(fd);
-    if (g_falloc != FALLOC_ALL) {
+    if (!(g_falloc & FALLOC_PREALLOC)) {
         expect_falloc_refused(fd, 0, FA_OFF, FA_LEN);
         OK(close(fd));
         expect_file("f", want, 100);
@@ -584,7 +585,7 @@ TEST(fallocate_keep_size)
     EQ(pwrite(fd, "tail", 4, (off_t)size - 4), 4);
     OK(fsync(fd));
     struct stat st0 = xfstat(fd);
-    if (g_falloc != FALLOC_ALL) {
+    if (!(g_falloc & FALLOC_PREALLOC)) {
         expect_falloc_refused(fd, FALLOC_FL_KEEP_SIZE, FA_OFF, FA_LEN);
         OK(close(fd));
         free(want);
@@ -651,7 +652,7 @@ TEST(fallocate_punch_hole)
     int rfd = (int)OK(open("f", O_RDONLY));
     ERR(fallocate(rfd, mode, FA_OFF, FA_LEN), EBADF);
     OK(close(rfd));
-    if (g_falloc == FALLOC_NONE) {
+    if (!(g_falloc & FALLOC_PUNCH)) {
         expect_falloc_refused(fd, mode, FA_OFF, FA_LEN);
         OK(close(fd));
         expect_file("f", want, (size_t)size);
@@ -673,6 +674,193 @@ TEST(fallocate_punch_hole)
     expect_punched_seek(fd, size);
     OK(close(fd));
     expect_file("f", want, (size_t)size);
+    free(want);
+}
+
+static void zero_range(int fd, char *want, int mode, off_t off, off_t len,
+                       off_t size)
+{
+    OK(fallocate(fd, FALLOC_FL_ZERO_RANGE | mode, off, len));
+    if (off < size)
+        memset(want + off, 0, (size_t)(off + len < size ? len : size - off));
+}
+
+/*
+ * FALLOC_FL_ZERO_RANGE: the range reads zeros and stays allocated (it is
+ * not just punched); without KEEP_SIZE a range past EOF extends the file,
+ * with it the size stays. As with KEEP_SIZE preallocation, no blocks past
+ * EOF are asserted (block-mapped files cannot hold them).
+ */
+TEST(fallocate_zero_range)
+{
+    const off_t size = MiB, grow = 64 * 1024;
+    char *want = malloc((size_t)(size + grow));
+    CHECK(want, "malloc");
+    fill_random(want, (size_t)size, 13);
+    memset(want + size, 0, (size_t)grow);
+    int fd = (int)OK(open("f", O_RDWR | O_CREAT, 0644));
+    write_all(fd, want, (size_t)size);
+    OK(fsync(fd));
+    struct stat st0 = xfstat(fd);
+    if (!(g_falloc & FALLOC_ZERO)) {
+        expect_falloc_refused(fd, FALLOC_FL_ZERO_RANGE, FA_OFF, FA_LEN);
+        expect_falloc_refused(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
+                              FA_OFF, FA_LEN);
+        OK(close(fd));
+        expect_file("f", want, (size_t)size);
+        free(want);
+        return;
+    }
+    zero_range(fd, want, 0, FA_OFF, FA_LEN, size);
+    struct stat st = xfstat(fd);
+    EQ(st.st_size, size);
+    CHECK(st.st_blocks > st0.st_blocks - FA_LEN / 512,
+          "st_blocks %lld -> %lld: the zeroed range was deallocated",
+          (long long)st0.st_blocks, (long long)st.st_blocks);
+    /* partial blocks: inside one, across several */
+    zero_range(fd, want, 0, 700100, 50, size);
+    zero_range(fd, want, FALLOC_FL_KEEP_SIZE, 500000, 100000, size);
+    /* a zeroed range takes data again */
+    EQ(pwrite(fd, "back", 4, FA_OFF + 4000), 4);
+    memcpy(want + FA_OFF + 4000, "back", 4);
+    /* past EOF with KEEP_SIZE: the size stays */
+    zero_range(fd, want, FALLOC_FL_KEEP_SIZE, size - 1000, grow, size);
+    EQ(xfstat(fd).st_size, size);
+    OK(close(fd));
+    expect_file("f", want, (size_t)size);
+    /* past EOF without it: the file grows to the end of the range */
+    fd = (int)OK(open("f", O_RDWR));
+    zero_range(fd, want, 0, size - 500, grow, size);
+    EQ(xfstat(fd).st_size, size - 500 + grow);
+    OK(close(fd));
+    EQ(xstat("f").st_size, size - 500 + grow);
+    expect_file("f", want, (size_t)(size - 500 + grow));
+    free(want);
+}
+
+/* ---- copying into a file: copy_file_range, sendfile, splice -------- */
+
+#define CP_LEN 300000 /* more than one pipe buffer and several pages */
+
+/* A file "src" of CP_LEN random bytes, which are returned (malloc'ed). */
+static char *make_src(uint64_t seed)
+{
+    char *data = malloc(CP_LEN);
+    CHECK(data, "malloc");
+    fill_random(data, CP_LEN, seed);
+    put_file("src", data, CP_LEN, 0644);
+    return data;
+}
+
+TEST(copy_file_range_into_file)
+{
+    char *data = make_src(21), *want = malloc(4 + CP_LEN);
+    CHECK(want, "malloc");
+    int in = (int)OK(open("src", O_RDONLY));
+    int out = (int)OK(open("dst", O_RDWR | O_CREAT, 0644));
+    write_all(out, "head", 4);
+    /* at the file offsets, which advance; short copies are allowed */
+    for (size_t done = 0; done < CP_LEN;) {
+        ssize_t n = copy_file_range(in, NULL, out, NULL, CP_LEN - done, 0);
+        CHECK(n > 0, "copy_file_range after %zu of %d bytes: %zd (%s)", done,
+              CP_LEN, n, n < 0 ? strerror(errno) : "no progress");
+        done += (size_t)n;
+    }
+    EQ(lseek(in, 0, SEEK_CUR), CP_LEN);
+    EQ(lseek(out, 0, SEEK_CUR), 4 + CP_LEN);
+    /* at explicit offsets, which advance instead; the file offsets stay */
+    loff_t ioff = 5000, ooff = 100;
+    for (size_t done = 0; done < 10000;) {
+        ssize_t n = copy_file_range(in, &ioff, out, &ooff, 10000 - done, 0);
+        CHECK(n > 0, "copy_file_range at offsets: %zd (%s)", n,
+              n < 0 ? strerror(errno) : "no progress");
+        done += (size_t)n;
+    }
+    EQ(ioff, 15000);
+    EQ(ooff, 10100);
+    EQ(lseek(in, 0, SEEK_CUR), CP_LEN);
+    EQ(lseek(out, 0, SEEK_CUR), 4 + CP_LEN);
+    /* nothing to copy at EOF */
+    ioff = CP_LEN;
+    EQ(copy_file_range(in, &ioff, out, NULL, 100, 0), 0);
+    OK(close(in));
+    OK(close(out));
+    memcpy(want, "head", 4);
+    memcpy(want + 4, data, CP_LEN);
+    memcpy(want + 100, data + 5000, 10000);
+    expect_file("dst", want, 4 + CP_LEN);
+    free(data);
+    free(want);
+}
+
+TEST(sendfile_into_file)
+{
+    char *data = make_src(22), *want = malloc(CP_LEN + 7);
+    CHECK(want, "malloc");
+    int in = (int)OK(open("src", O_RDONLY));
+    int out = (int)OK(open("dst", O_WRONLY | O_CREAT, 0644));
+    EQ(lseek(out, 7, SEEK_SET), 7);
+    off_t off = 0;
+    for (size_t done = 0; done < CP_LEN;) {
+        ssize_t n = sendfile(out, in, &off, CP_LEN - done);
+        CHECK(n > 0, "sendfile after %zu of %d bytes: %zd (%s)", done,
+              CP_LEN, n, n < 0 ? strerror(errno) : "no progress");
+        done += (size_t)n;
+    }
+    EQ(off, CP_LEN);
+    EQ(lseek(in, 0, SEEK_CUR), 0); /* an explicit offset: fd's stays */
+    EQ(lseek(out, 0, SEEK_CUR), 7 + CP_LEN);
+    OK(close(in));
+    OK(close(out));
+    memset(want, 0, 7);
+    memcpy(want + 7, data, CP_LEN);
+    expect_file("dst", want, CP_LEN + 7);
+    free(data);
+    free(want);
+}
+
+/* Moves len bytes from the pipe into out (at *off, or its file offset). */
+static void splice_all(int pipe_rd, int out, loff_t *off, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = splice(pipe_rd, NULL, out, off, len, 0);
+        CHECK(n > 0, "splice into the file, %zu bytes left: %zd (%s)", len,
+              n, n < 0 ? strerror(errno) : "no progress");
+        len -= (size_t)n;
+    }
+}
+
+TEST(splice_into_file)
+{
+    const size_t chunk = 16384; /* fits the pipe whole */
+    char *data = malloc(CP_LEN), *want = calloc(1, 2 * CP_LEN);
+    int pfd[2];
+    size_t pos;
+    CHECK(data && want, "malloc");
+    fill_random(data, CP_LEN, 23);
+    OK(pipe(pfd));
+    int out = (int)OK(open("dst", O_RDWR | O_CREAT, 0644));
+    /* at the file offset */
+    for (pos = 0; pos < CP_LEN; pos += chunk) {
+        size_t n = CP_LEN - pos < chunk ? CP_LEN - pos : chunk;
+        write_all(pfd[1], data + pos, n);
+        splice_all(pfd[0], out, NULL, n);
+    }
+    EQ(lseek(out, 0, SEEK_CUR), CP_LEN);
+    memcpy(want, data, CP_LEN);
+    /* at an explicit offset past EOF (a hole before it); fd's offset stays */
+    loff_t off = CP_LEN + 5000;
+    write_all(pfd[1], data, chunk);
+    splice_all(pfd[0], out, &off, chunk);
+    EQ(off, CP_LEN + 5000 + (loff_t)chunk);
+    EQ(lseek(out, 0, SEEK_CUR), CP_LEN);
+    memcpy(want + CP_LEN + 5000, data, chunk);
+    EQ(xfstat(out).st_size, CP_LEN + 5000 + (off_t)chunk);
+    OK(close(out));
+    OK(close(pfd[0]));
+    OK(close(pfd[1]));
+    expect_file("dst", want, CP_LEN + 5000 + chunk);
+    free(data);
     free(want);
 }
 
@@ -705,5 +893,9 @@ const struct testcase io_cases[] = {
     TC(fallocate_extend),
     TC(fallocate_keep_size),
     TC(fallocate_punch_hole),
+    TC(fallocate_zero_range),
+    TC(copy_file_range_into_file),
+    TC(sendfile_into_file),
+    TC(splice_into_file),
     TC_END,
 };

@@ -407,6 +407,34 @@ TEST(time_chmod_ctime_only)
     CHECK(ts_eq(st.st_mtim, OLD_MTIME), "chown changed mtime");
 }
 
+/*
+ * chown(f, -1, -1) changes nothing but is still a change of the inode: the
+ * kernel's own filesystems advance ctime (the VFS sends ATTR_CTIME alone),
+ * and so must a transport that has no attribute left to send.
+ */
+TEST(time_chown_noop_ctime)
+{
+    time_t t0;
+    put_str("f", "x");
+    struct stat st0 = prepare_old("f", &t0);
+    OK(chown("f", (uid_t)-1, (gid_t)-1));
+    struct stat st = xstat("f");
+    CHECK(ts_cmp(st.st_ctim, st0.st_ctim) > 0,
+          "chown(f, -1, -1) did not advance ctime");
+    CHECK(ts_eq(st.st_mtim, OLD_MTIME), "chown(f, -1, -1) changed mtime");
+    EQ(st.st_uid, st0.st_uid);
+    EQ(st.st_gid, st0.st_gid);
+    EQ_MODE(st.st_mode, st0.st_mode);
+    /* the same through a descriptor */
+    int fd = (int)OK(open("f", O_RDONLY));
+    st0 = prepare_old("f", &t0);
+    OK(fchown(fd, (uid_t)-1, (gid_t)-1));
+    st = xfstat(fd);
+    CHECK(ts_cmp(st.st_ctim, st0.st_ctim) > 0,
+          "fchown(fd, -1, -1) did not advance ctime");
+    OK(close(fd));
+}
+
 TEST(time_create_updates_parent)
 {
     time_t t0;
@@ -1003,6 +1031,7 @@ const struct testcase meta_cases[] = {
     TC(time_write_updates_mtime_ctime),
     TC(time_read_no_mtime),
     TC(time_chmod_ctime_only),
+    TC(time_chown_noop_ctime),
     TC(time_create_updates_parent),
     TC(time_unlink_updates),
     TC(time_rename_updates_parents),
