@@ -29,7 +29,10 @@ and dirs, into own subtree, RENAME_NOREPLACE), link, unlink, mkdir, rmdir,
 symlink (fast and slow), mkfifo, chmod, chown (uids > 65535), utimes with
 explicit ns (then stat both times), setxattr (CREATE/REPLACE, sizes that
 fit in the inode, the block, and not at all), getxattr, listxattr,
-removexattr, fsync (files and dirs), lstat, readdir, readlink; plus
+removexattr, fsync (files and dirs), lstat, readdir, readlink, copying
+a range between files with copy_file_range, sendfile or splice through a
+pipe (at random offsets, onto itself too), chown(p, -1, -1), which must
+advance ctime as any chown does; plus
 operations on file descriptors held open across other operations
 (pwrite/pread/ftruncate/fstat/fsync/close, also after unlink or rename).
 Atimes are never compared except right after an explicit utimes.
@@ -44,6 +47,7 @@ import random
 import re
 import stat
 import sys
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -127,6 +131,24 @@ def st_tuple(st, dir_size=True, blocks=False):
     if blocks:
         t += ("blocks", st.st_blocks)
     return t
+
+
+def splice_in(fi, fo, ioff, ooff, n):
+    """Up to n bytes of fi from ioff into a pipe, then from the pipe into
+    fo at ooff, all of them; the bytes moved."""
+    rd, wr = os.pipe()
+    try:
+        got = os.splice(fi, wr, n, offset_src=ioff)
+        done = 0
+        while done < got:
+            k = os.splice(rd, fo, got - done, offset_dst=ooff + done)
+            if k <= 0:
+                raise OSError(errno.EIO, "splice into the file: %d" % k)
+            done += k
+        return got
+    finally:
+        os.close(rd)
+        os.close(wr)
 
 
 def digest(b):
@@ -415,6 +437,54 @@ class Runner:
             return st_tuple(os.lstat(s.p(p)), self.opts.dir_size)
         return "lchown(%r, %d, %d)" % (p, u, g), f
 
+    def op_chown_keep(self):
+        """chown(p, -1, -1) changes nothing but ctime, which must move."""
+        p = self.pick("any")
+
+        def f(s):
+            before = os.lstat(s.p(p)).st_ctime_ns
+            time.sleep(0.012)    # past a coarse clock's tick
+            os.chown(s.p(p), -1, -1, follow_symlinks=False)
+            return os.lstat(s.p(p)).st_ctime_ns > before
+        return "lchown(%r, -1, -1): ctime advanced" % p, f
+
+    def op_copy(self):
+        """Copy a range from one file into another (or the same) through
+        the splice machinery: copy_file_range, sendfile or a pipe."""
+        r = self.r
+        src, dst = self.pick("file"), self.pick("file")
+        how = r.choice(["copy_file_range", "sendfile", "splice"])
+        size = {}
+        for q in (src, dst):
+            try:
+                size[q] = os.lstat(self.A.p(q)).st_size
+            except OSError:
+                size[q] = 0
+        ioff = max(0, min(self.offset(size[src]), size[src] + 4096))
+        ooff = max(0, self.offset(size[dst]))
+        n = r.choice([1, 4096, 5000, 65536, 70000, 300000])
+        if how == "splice":
+            n = min(n, 65536)    # what a pipe holds
+
+        def f(s):
+            fi = os.open(s.p(src), os.O_RDONLY | NB)
+            try:
+                fo = os.open(s.p(dst), os.O_WRONLY | NB)
+                try:
+                    if how == "copy_file_range":
+                        got = os.copy_file_range(fi, fo, n, ioff, ooff)
+                    elif how == "sendfile":
+                        os.lseek(fo, ooff, os.SEEK_SET)
+                        got = os.sendfile(fo, fi, ioff, n)
+                    else:
+                        got = splice_in(fi, fo, ioff, ooff, n)
+                    return got, os.fstat(fo).st_size
+                finally:
+                    os.close(fo)
+            finally:
+                os.close(fi)
+        return "%s(%r@%d -> %r@%d, %d)" % (how, src, ioff, dst, ooff, n), f
+
     def rand_time(self):
         r = self.r
         if r.random() < 0.1:
@@ -579,7 +649,8 @@ class Runner:
            ("rmdir", 3), ("symlink", 4), ("mkfifo", 1), ("chmod", 3),
            ("chown", 3), ("utimes", 4), ("setxattr", 6), ("getxattr", 2),
            ("listxattr", 1), ("removexattr", 3), ("fsync", 2),
-           ("lstat", 6), ("readdir", 3), ("readlink", 1),
+           ("lstat", 6), ("readdir", 3), ("readlink", 1), ("copy", 4),
+           ("chown_keep", 1),
            ("fd_open", 3), ("fd_write", 4), ("fd_read", 2),
            ("fd_truncate", 1), ("fd_fstat", 2), ("fd_fsync", 1),
            ("fd_close", 2)]
