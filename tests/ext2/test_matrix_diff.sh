@@ -27,6 +27,8 @@ BUILD=${1:?usage: $0 BUILD [NSEEDS]}
 NSEEDS=${2:-1}
 export OPS=${OPS:-300}
 dir=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lib.sh
+. "$dir/../lib.sh"
 
 # NAME|mke2fs -t|mke2fs options|populate options|difftest run options|
 # REF_FSCK
