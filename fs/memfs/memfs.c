@@ -60,7 +60,7 @@
 #define TIMEOUT		1.0		/* seconds the kernel may cache */
 #define DIRENT_BYTES	32		/* a directory's st_size per entry */
 #define HASH_MIN	64
-#define DIR_HASH_MIN	8		/* buckets of a directory's first table */
+#define DIR_HASH_MIN	8		/* buckets of a first dir table */
 #define BLOCKS_512	(BLOCK_SIZE / 512)	/* st_blocks per block */
 
 /* Which timestamps touch() sets. */

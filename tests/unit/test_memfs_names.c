@@ -270,7 +270,7 @@ START_TEST(cost_does_not_grow)
 	printf("memfs: %.2f us per name among %d names, %.2f us among %d\n",
 	       small * 1e6, SMALL, large * 1e6, LARGE);
 	ck_assert_msg(large < 2 * small,
-		      "a name costs %.2f us among %d names but %.2f us among %d",
+		      "a name costs %.2f us among %d names, %.2f us among %d",
 		      small * 1e6, SMALL, large * 1e6, LARGE);
 }
 END_TEST
