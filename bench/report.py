@@ -344,7 +344,7 @@ def main():
             for c in cfgs:
                 v = med.get((env, c, k))
                 if base and v:
-                    cells.append("%.2f" % (v / base if METRIC[k][3] else base / v))
+                    cells.append("%.3g" % (v / base if METRIC[k][3] else base / v))
                 else:
                     cells.append("-")
             md.append("| %s | %s |" % (METRIC[k][1], " | ".join(cells)))

@@ -22,9 +22,9 @@
 # loop device), tmpfs, fuse2fs, memfs-fuse, ext2-fuse; VM (Debian's kernel,
 # 2 vCPUs, 2 GiB): kernel-ext2, tmpfs, fuse2fs, memfs-fuse, ext2-fuse,
 # memfs-kmod, ext2-kmod (BENCH_HOST_CONFIGS, BENCH_VM_CONFIGS: a subset).
-# Sizes (full; host / VM): null-op 100,000 / 10,000 statx; 10,000 / 2,000
+# Sizes (full; host / VM): null-op 100,000 / 2,000 statx; 10,000 / 500
 # files (meta; meta2: half of them in each of 2 directories); a 10,000 /
-# 1,000-file tree; 256 / 64 MiB sequential; fio 4 KiB random over 64 / 8
+# 500-file tree; 256 / 32 MiB sequential; fio 4 KiB random over 64 / 4
 # MiB.  BENCH_NULLOPS, BENCH_NFILES, BENCH_TREE_FILES, BENCH_SEQ_MB,
 # BENCH_FIO_MB set a size for both, BENCH_VM_<same> for the VM alone;
 # UVFS_VM_TIMEOUT the VM's limit (s).
@@ -68,17 +68,18 @@ done
 ((host || vm)) || die "--no-vm and --no-host leave nothing to run"
 [[ $(id -u) == 0 ]] || die "run as root (it mounts filesystems and drops caches)"
 
-# Sizes: the on the host.  In the VM a request costs 1-2 ms of
-# TCG (5-8 ms when the host is busy) instead of tens of microseconds, so
-# the sizes would take hours there: the VM's are smaller, chosen so
-# that the full run takes about half an hour on an idle 2-core host.
-# BENCH_X sets a size for both, BENCH_VM_X for the VM alone.
+# Sizes: the on the host.  In the VM a daemon round trip costs
+# milliseconds of TCG (4-8 ms on a busy host) instead of tens of
+# microseconds, so the sizes would take hours there: the VM's are
+# a fifth to a fiftieth of them (the full run took 37 min on a busy 2-core
+# host: 15 host, 21 VM).  BENCH_X sets a size for both, BENCH_VM_X for the
+# VM alone.
 sizes="NULLOPS NFILES TREE_FILES SEQ_MB FIO_MB"
 if ((quick)); then
 	host_def=(2000 200 200 8 4) vm_def=(500 100 100 4 2) img_mb=256
 	: "${repeat:=1}"
 else
-	host_def=(100000 10000 10000 256 64) vm_def=(10000 2000 1000 64 8) img_mb=1024
+	host_def=(100000 10000 10000 256 64) vm_def=(2000 500 500 32 4) img_mb=1024
 	: "${repeat:=3}"
 fi
 i=0
