@@ -112,9 +112,10 @@ vm_need_files "$BUILD/bin/uvfsd" "$BUILD/bin/uvfs" "$BUILD/bin/uvfs-opbench" \
 mkdir -p "$results/raw" || die "cannot create $results/raw"
 results=$(cd "$results" && pwd)
 rm -f "$results"/raw/*.txt "$results"/raw/console.log "$results"/results.{md,csv,png}
-python3 "$HERE/mktree.py" "$OUT/host-tree.tar" "$H_TREE_FILES" &&
-	python3 "$HERE/mktree.py" "$OUT/vm-tree.tar" "$G_TREE_FILES" ||
+if ! python3 "$HERE/mktree.py" "$OUT/host-tree.tar" "$H_TREE_FILES" ||
+	! python3 "$HERE/mktree.py" "$OUT/vm-tree.tar" "$G_TREE_FILES"; then
 	die "cannot make the tree tarballs"
+fi
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 status=0
 HOST_CONFIGS=${BENCH_HOST_CONFIGS:-kernel-ext2 tmpfs fuse2fs memfs-fuse ext2-fuse}

@@ -293,15 +293,17 @@ one() {
 
 rec info "$ENV" sizes "nullops=$NULLOPS nfiles=$NFILES seq_mb=$SEQ_MB fio_mb=$FIO_MB tree_files=$TREE_FILES repeat=$REPEAT"
 rec info "$ENV" kernel "$(uname -r)"
-rec info "$ENV" configs "$(echo $CONFIGS)"
-rec info "$ENV" workloads "$(echo $WORKLOADS)"
+read -ra cfg_list <<<"$CONFIGS"
+read -ra wl_list <<<"$WORKLOADS"
+rec info "$ENV" configs "${cfg_list[*]}"
+rec info "$ENV" workloads "${wl_list[*]}"
 rec info "$ENV" cpus "$(nproc 2>/dev/null || grep -c ^processor /proc/cpuinfo)"
 T_ALL=$EPOCHREALTIME
 for ((rep = 1; rep <= REPEAT; rep++)); do
 	# configurations alternate inside a repeat, so a slow spell of a busy
 	# host spreads over all of them instead of hitting one
-	for cfg in $CONFIGS; do
-		for wl in $WORKLOADS; do
+	for cfg in "${cfg_list[@]}"; do
+		for wl in "${wl_list[@]}"; do
 			one "$cfg" "$wl" "$rep"
 		done
 	done

@@ -117,6 +117,7 @@ print(len(rows), "targets:", verdicts)
 sys.exit(0 if len(rows) >= 18 and all(v in ("met", "missed") for v in verdicts) else 1)
 EOF
 
+# shellcheck disable=SC2016 # $1 is the inner shell's
 check "raw records: a raw line per repeat, no error record" \
 	bash -c '! grep -h "^BENCH|error" "$1"/raw/host.txt "$1"/raw/vm.txt &&
 		[[ $(grep -c "^BENCH|raw|" "$1"/raw/host.txt) -ge 80 ]] &&
