@@ -63,6 +63,14 @@ errors=0
 DPID=""
 
 say() { printf 'bench[%s]: %s\n' "$ENV" "$*" >&2; }
+# an interrupted run leaves no mount or daemon behind (the caller removes
+# $DIR, and what is mounted there with it)
+cleanup() {
+	if is_mounted; then umount "$MNT" 2>/dev/null || umount -l "$MNT"; fi
+	[[ -z $DPID ]] || kill "$DPID" 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 rec() { local IFS='|'; printf 'BENCH|%s\n' "$*"; }
 # err CFG WL REP WHAT: an error record and the count that sets the status
 err() { rec error "$ENV" "$1" "$2" "$3" "$4"; say "ERROR $1 $2 #$3: $4"; errors=$((errors + 1)); }
