@@ -32,6 +32,7 @@
  *  1.0  2026-11  first version: vnode ops, block device ops, notifications,
  *                shared-memory channel layout.  (Before any release,
  *                UVFS_IOC_NOTIFY's argument became the message itself.)
+ *  1.1  2026-12  the fast path (issue 10):
  */
 #ifndef UVFS_PROTO_H
 #define UVFS_PROTO_H
@@ -53,7 +54,7 @@
 #endif
 
 #define UVFS_PROTO_MAJOR 1
-#define UVFS_PROTO_MINOR 0
+#define UVFS_PROTO_MINOR 1
 
 #define UVFS_ROOT_ID 1ULL        /* node id of the root directory */
 #define UVFS_NAME_MAX 255        /* longest name component */
