@@ -667,10 +667,20 @@ static long uvfs_ioc_setup(struct uvfs_conn *conn, void __user *uarg)
 	if (!cs.nqueues)
 		cs.nqueues = min_t(unsigned int, num_possible_cpus(),
 				   UVFS_CHAN_MAX_QUEUES);
-	if (!cs.depth)
-		cs.depth = UVFS_DEFAULT_QUEUE_DEPTH;
 	if (!cs.slot_size)
 		cs.slot_size = UVFS_DEFAULT_SLOT_SIZE;
+	if (!cs.depth) {
+		/* the default depth fits the area into UVFS_MAX_CHAN_BYTES */
+		u64 per = (u64)cs.nqueues * PAGE_ALIGN(cs.slot_size);
+
+		cs.depth = UVFS_DEFAULT_QUEUE_DEPTH;
+		if (per && cs.nqueues <= UVFS_CHAN_MAX_QUEUES)
+			cs.depth = clamp_t(u64, (UVFS_MAX_CHAN_BYTES -
+					cs.nqueues * PAGE_ALIGN(
+						UVFS_CHAN_HDR_SIZE)) / per,
+					UVFS_MIN_DEFAULT_DEPTH,
+					UVFS_DEFAULT_QUEUE_DEPTH);
+	}
 	if (cs.nqueues > UVFS_CHAN_MAX_QUEUES ||
 	    cs.depth > UVFS_CHAN_MAX_DEPTH ||
 	    cs.slot_size < UVFS_CHAN_MIN_SLOT ||

@@ -35,8 +35,16 @@
 
 #define UVFS_SUPER_MAGIC 0x75766673	/* "uvfs" */
 
-#define UVFS_DEFAULT_QUEUE_DEPTH 32
-#define UVFS_DEFAULT_SLOT_SIZE (128 * 1024 + UVFS_CHAN_HDR_SIZE)
+/*
+ * Default geometry: slots of 1 MiB of payload (plus a page for headers and
+ * arguments), so readahead and writeback move 1 MiB per READ/WRITE, and 16
+ * of them per queue: 2 CPUs take 32 MiB of vmalloc_user memory.  With many
+ * CPUs the default depth shrinks (to no less than 4) to stay within
+ * UVFS_MAX_CHAN_BYTES; a depth the daemon asks for is never changed.
+ */
+#define UVFS_DEFAULT_QUEUE_DEPTH 16
+#define UVFS_MIN_DEFAULT_DEPTH 4
+#define UVFS_DEFAULT_SLOT_SIZE (1024 * 1024 + UVFS_CHAN_HDR_SIZE)
 #define UVFS_MAX_CHAN_BYTES (256UL << 20)
 #define UVFS_SLOT_ARGS_ROOM 4096	/* headers + args besides the payload */
 #define UVFS_FORGET_BATCH 64
