@@ -166,7 +166,7 @@ static int uvfs_new_entry(struct inode *dir, struct dentry *dentry,
 	err = uvfs_send(uvfs_conn_of(dir), args);
 	if (err)
 		return err;
-	uvfs_invalidate_attr(dir);
+	uvfs_invalidate_stat(dir);
 	err = uvfs_check_entry(args->opcode, &out, true);
 	if (!err && (out.attr.mode & S_IFMT) != type) {
 		uvfs_warn_bad_reply(args->opcode, "wrong file type");
@@ -252,7 +252,7 @@ static int uvfs_link(struct dentry *old, struct inode *dir,
 		return -EIO;
 	err = uvfs_new_entry(dir, dentry, &args, inode->i_mode & S_IFMT);
 	if (!err)
-		uvfs_invalidate_attr(inode);	/* nlink, ctime */
+		uvfs_invalidate_stat(inode);	/* nlink, ctime */
 	return err;
 }
 
@@ -272,8 +272,8 @@ static int uvfs_remove(struct inode *dir, struct dentry *dentry, u32 opcode)
 	err = uvfs_send(uvfs_conn_of(dir), &args);
 	if (err)
 		return err;
-	uvfs_invalidate_attr(dir);
-	uvfs_invalidate_attr(inode);
+	uvfs_invalidate_stat(dir);
+	uvfs_invalidate_stat(inode);
 	spin_lock(&inode->i_lock);
 	if (opcode == UVFS_OP_RMDIR)
 		clear_nlink(inode);
@@ -327,11 +327,11 @@ static int uvfs_rename(struct user_namespace *ns, struct inode *olddir,
 	if (err)
 		return err == -ENOSYS && flags ? -EINVAL : err;
 
-	uvfs_invalidate_attr(olddir);
-	uvfs_invalidate_attr(newdir);
-	uvfs_invalidate_attr(d_inode(olddentry));
+	uvfs_invalidate_stat(olddir);
+	uvfs_invalidate_stat(newdir);
+	uvfs_invalidate_stat(d_inode(olddentry));
 	if (target) {
-		uvfs_invalidate_attr(target);
+		uvfs_invalidate_stat(target);
 		if (!(flags & RENAME_EXCHANGE)) {
 			spin_lock(&target->i_lock);
 			if (S_ISDIR(target->i_mode))
@@ -345,8 +345,12 @@ static int uvfs_rename(struct user_namespace *ns, struct inode *olddir,
 }
 
 /*
- * Create and open in one round trip.  A name not yet looked up is looked
- * up first, so an existing file is just opened (by ->open).
+ * Create and open in one round trip.  A name the dcache does not know yet
+ * is not looked up first: CREATE goes out at once, and only if the daemon
+ * answers EEXIST (the name exists; it never opens an existing file) is the
+ * name looked up and, without O_EXCL, opened by ->open.  So creating new
+ * names costs one round trip, and the first open(O_CREAT) of an existing,
+ * uncached name two, as a LOOKUP would have cost anyway.
  */
 static int uvfs_atomic_open(struct inode *dir, struct dentry *dentry,
 			    struct file *file, unsigned int flags,
@@ -375,36 +379,32 @@ static int uvfs_atomic_open(struct inode *dir, struct dentry *dentry,
 
 	if (uvfs_is_bad(dir))
 		return -EIO;
-	if (d_in_lookup(dentry)) {
-		res = uvfs_lookup(dir, dentry, 0);
-		if (IS_ERR(res))
-			return PTR_ERR(res);
-		if (res)
-			dentry = res;
-	}
-	if (!(flags & O_CREAT) || d_really_is_positive(dentry))
-		return finish_no_open(file, res);
+	if (!(flags & O_CREAT) || d_really_is_positive(dentry) ||
+	    test_bit(UVFS_OP_CREATE, fs->conn->nosys))
+		goto lookup;
 
 	ff = kzalloc(sizeof(*ff), GFP_KERNEL);
-	err = -ENOMEM;
 	if (!ff)
-		goto out_dput;
+		return -ENOMEM;
 	memset(&out, 0, sizeof(out));
 	err = uvfs_send(fs->conn, &args);
-	if (err == -ENOSYS) {
-		/* No CREATE: mknod, then ->open sends OPEN. */
+	if (err == -ENOSYS || (err == -EEXIST && !(flags & O_EXCL) &&
+			       d_in_lookup(dentry))) {
 		kfree(ff);
-		err = uvfs_mknod(&init_user_ns, dir, dentry,
-				 (mode & 07777) | S_IFREG, 0);
-		if (err)
-			goto out_dput;
-		file->f_mode |= FMODE_CREATED;
-		err = finish_no_open(file, res);
-		return err;
+		goto lookup;
+	}
+	if (err == -EEXIST && !d_in_lookup(dentry)) {
+		/*
+		 * Our negative entry was stale: drop it, and without O_EXCL
+		 * have the VFS redo the open with a fresh lookup.
+		 */
+		dentry->d_time = jiffies - 1;
+		if (!(flags & O_EXCL))
+			err = -EOPENSTALE;
 	}
 	if (err)
 		goto out_free;
-	uvfs_invalidate_attr(dir);
+	uvfs_invalidate_stat(dir);
 	err = uvfs_check_entry(UVFS_OP_CREATE, &out.entry, true);
 	if (!err && !S_ISREG(out.entry.attr.mode)) {
 		uvfs_warn_bad_reply(UVFS_OP_CREATE, "not a regular file");
@@ -437,11 +437,30 @@ static int uvfs_atomic_open(struct inode *dir, struct dentry *dentry,
 		goto out_dput;
 	}
 	uvfs_file_attach(inode, file, ff, false);
-	dput(res);
 	return 0;
+
+lookup:
+	/* An existing name (->open opens it), or no CREATE at all. */
+	if (d_in_lookup(dentry)) {
+		res = uvfs_lookup(dir, dentry, 0);
+		if (IS_ERR(res))
+			return PTR_ERR(res);
+		if (res)
+			dentry = res;
+	}
+	if (!(flags & O_CREAT) || d_really_is_positive(dentry))
+		return finish_no_open(file, res);
+	/* No CREATE: mknod, then ->open sends OPEN. */
+	err = uvfs_mknod(&init_user_ns, dir, dentry, (mode & 07777) | S_IFREG,
+			 0);
+	if (err)
+		goto out_dput;
+	file->f_mode |= FMODE_CREATED;
+	return finish_no_open(file, res);
 
 out_free:
 	kfree(ff);
+	return err;
 out_dput:
 	dput(res);
 	return err;
@@ -470,74 +489,192 @@ static int uvfs_dir_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* Emit the records in buf[0..len); false: stop (error in *err). */
-static bool uvfs_emit_dirents(struct dir_context *ctx, const char *buf,
-			      size_t len, int *err)
-{
-	while (len) {
-		struct uvfs_dirent d;
-		const char *name;
-		size_t reclen;
+/*
+ * Readdir asks READDIRPLUS when the daemon offers it: each record then
+ * carries the entry a LOOKUP would return, and is put into the dcache and
+ * icache, so that the stat(2) and open(2) of a listing's names that
+ * usually follow (ls -l, find, du, cp -r) cost no round trip.
+ */
+#define UVFS_READDIR_BUF (16 * 1024)
 
-		if (len < sizeof(d))
-			goto bad;
-		memcpy(&d, buf, sizeof(d));
-		if (!d.namelen || d.namelen > UVFS_NAME_MAX || d.type > 15)
-			goto bad;
-		reclen = UVFS_DIRENT_SIZE(d.namelen);
-		if (reclen > len)
-			goto bad;
-		name = buf + sizeof(d);
-		if (memchr(name, '/', d.namelen) ||
-		    memchr(name, '\0', d.namelen))
-			goto bad;
-		if (!dir_emit(ctx, name, d.namelen, d.ino, d.type))
-			return false;
-		ctx->pos = d.off;
-		buf += reclen;
-		len -= reclen;
+struct uvfs_dirent_rec {
+	struct uvfs_dirent d;
+	struct uvfs_entry_out e;	/* READDIRPLUS only */
+	const char *name;
+	size_t reclen;
+};
+
+/* Parse the record at buf (len bytes left); -EIO if it is malformed. */
+static int uvfs_parse_dirent(const char *buf, size_t len, bool plus,
+			     struct uvfs_dirent_rec *r)
+{
+	size_t head = plus ? sizeof(struct uvfs_direntplus) : sizeof(r->d);
+
+	if (len < head)
+		return -EIO;
+	if (plus)
+		memcpy(&r->e, buf, sizeof(r->e));
+	memcpy(&r->d, buf + head - sizeof(r->d), sizeof(r->d));
+	if (!r->d.namelen || r->d.namelen > UVFS_NAME_MAX || r->d.type > 15)
+		return -EIO;
+	r->reclen = plus ? UVFS_DIRENTPLUS_SIZE(r->d.namelen) :
+			   UVFS_DIRENT_SIZE(r->d.namelen);
+	if (r->reclen > len)
+		return -EIO;
+	r->name = buf + head;
+	if (memchr(r->name, '/', r->d.namelen) ||
+	    memchr(r->name, '\0', r->d.namelen))
+		return -EIO;
+	return 0;
+}
+
+static bool uvfs_is_dot_or_dotdot(const char *name, unsigned int len)
+{
+	return name[0] == '.' &&
+	       (len == 1 || (len == 2 && name[1] == '.'));
+}
+
+/*
+ * Put a READDIRPLUS record's entry into the dcache, as uvfs_lookup()
+ * would.  The daemon counted a lookup of the node (except for "." and
+ * ".."), so the count is kept on its inode or given back by a FORGET.  A
+ * name the dcache already holds for another node, or as negative, is left
+ * for d_revalidate to settle.
+ */
+static void uvfs_direntplus_link(struct dentry *parent,
+				 const struct uvfs_dirent_rec *r)
+{
+	struct uvfs_fs *fs = UVFS_FS(parent->d_sb);
+	const struct uvfs_entry_out *e = &r->e;
+	struct qstr name = QSTR_INIT(r->name, r->d.namelen);
+	DECLARE_WAIT_QUEUE_HEAD_ONSTACK(wq);
+	struct dentry *dentry, *alias;
+	struct inode *inode;
+
+	if (!e->nodeid || uvfs_is_dot_or_dotdot(r->name, r->d.namelen))
+		return;
+	if (uvfs_check_entry(UVFS_OP_READDIRPLUS, e, true))
+		goto forget;
+	name.hash = full_name_hash(parent, name.name, name.len);
+	dentry = d_lookup(parent, &name);
+	if (!dentry) {
+		dentry = d_alloc_parallel(parent, &name, &wq);
+		if (IS_ERR(dentry))
+			goto forget;
 	}
-	return true;
-bad:
-	uvfs_warn_bad_reply(UVFS_OP_READDIR, "bad directory record");
-	*err = -EIO;
-	return false;
+	if (!d_in_lookup(dentry)) {
+		inode = d_inode(dentry);
+		if (!inode || uvfs_nodeid(inode) != e->nodeid ||
+		    uvfs_is_bad(inode) ||
+		    ((inode->i_mode ^ e->attr.mode) & S_IFMT)) {
+			dput(dentry);
+			goto forget;
+		}
+		spin_lock(&inode->i_lock);
+		UVFS_I(inode)->nlookup++;
+		spin_unlock(&inode->i_lock);
+		uvfs_change_attr(inode, &e->attr, e->attr_valid_ns);
+		uvfs_set_entry_expiry(dentry, e->entry_valid_ns);
+		dput(dentry);
+		return;
+	}
+	inode = uvfs_iget(parent->d_sb, e->nodeid, &e->attr, e->attr_valid_ns);
+	if (IS_ERR(inode)) {
+		d_lookup_done(dentry);
+		dput(dentry);
+		if (PTR_ERR(inode) == -ENOMEM)
+			goto forget;
+		return;
+	}
+	alias = d_splice_alias(inode, dentry);
+	d_lookup_done(dentry);
+	if (!IS_ERR(alias))
+		uvfs_set_entry_expiry(alias ? alias : dentry,
+				      e->entry_valid_ns);
+	if (!IS_ERR_OR_NULL(alias))
+		dput(alias);
+	dput(dentry);
+	return;
+
+forget:
+	if (e->nodeid != UVFS_ROOT_ID)
+		uvfs_queue_forget(fs, e->nodeid, 1);
+}
+
+/*
+ * Emit the records in buf[0..len).  Every READDIRPLUS record is linked
+ * even after the caller's buffer filled (*over), since the daemon counted
+ * them all.  Returns 0 or -EIO.
+ */
+static int uvfs_emit_dirents(struct file *file, struct dir_context *ctx,
+			     const char *buf, size_t len, bool plus,
+			     bool *over)
+{
+	struct uvfs_dirent_rec r;
+
+	while (len) {
+		if (uvfs_parse_dirent(buf, len, plus, &r)) {
+			uvfs_warn_bad_reply(plus ? UVFS_OP_READDIRPLUS :
+						   UVFS_OP_READDIR,
+					    "bad directory record");
+			return -EIO;
+		}
+		if (!*over) {
+			*over = !dir_emit(ctx, r.name, r.d.namelen, r.d.ino,
+					  r.d.type);
+			if (!*over)
+				ctx->pos = r.d.off;
+		}
+		if (plus)
+			uvfs_direntplus_link(file->f_path.dentry, &r);
+		buf += r.reclen;
+		len -= r.reclen;
+	}
+	return 0;
 }
 
 static int uvfs_readdir(struct file *file, struct dir_context *ctx)
 {
 	struct inode *inode = file_inode(file);
+	struct uvfs_fs *fs = UVFS_FS(inode->i_sb);
 	struct uvfs_file *ff = file->private_data;
 	struct uvfs_read_in in = {};
+	bool over = false;
 	char *buf;
 	int err = 0;
 
 	if (uvfs_is_bad(inode))
 		return -EIO;
-	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	buf = kvmalloc(UVFS_READDIR_BUF, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	for (;;) {
+	while (!over) {
+		bool plus = READ_ONCE(fs->readdirplus) &&
+			    !test_bit(UVFS_OP_READDIRPLUS, fs->conn->nosys);
 		struct uvfs_args args = {
-			.opcode = UVFS_OP_READDIR,
+			.opcode = plus ? UVFS_OP_READDIRPLUS : UVFS_OP_READDIR,
 			.nodeid = uvfs_nodeid(inode),
 			.in_numargs = 1,
 			.in_args[0] = { sizeof(in), &in },
 			.out_numargs = 1,
 			.out_argvar = true,
-			.out_args[0] = { PAGE_SIZE, buf },
+			.out_args[0] = { UVFS_READDIR_BUF, buf },
 		};
 
 		in.fh = ff ? ff->fh : 0;
 		in.offset = ctx->pos;
-		in.size = PAGE_SIZE;
-		err = uvfs_send(uvfs_conn_of(inode), &args);
+		in.size = UVFS_READDIR_BUF;
+		err = uvfs_send(fs->conn, &args);
+		if (err == -ENOSYS && plus)
+			continue;	/* remembered in nosys: plain READDIR */
 		if (err || !args.out_size)
 			break;
-		if (!uvfs_emit_dirents(ctx, buf, args.out_size, &err))
+		err = uvfs_emit_dirents(file, ctx, buf, args.out_size, plus,
+					&over);
+		if (err)
 			break;
 	}
-	kfree(buf);
+	kvfree(buf);
 	return err;
 }
 

@@ -43,6 +43,18 @@ void uvfs_invalidate_attr(struct inode *inode)
 }
 
 /*
+ * A name op changed what stat(2) shows of inode (size, times, link count)
+ * but not its type, mode or owner: the next stat asks the daemon, while
+ * permission checks go on using the cached mode and owner.  Without this,
+ * each create or unlink in a directory would cost a GETATTR of the
+ * directory for the next one's permission check.
+ */
+void uvfs_invalidate_stat(struct inode *inode)
+{
+	set_bit(UVFS_I_STAT_STALE, &UVFS_I(inode)->state);
+}
+
+/*
  * The node changed type (or the daemon otherwise contradicted itself):
  * fail every further operation on inode with -EIO and let d_revalidate
  * drop its dentries.  The inode may be in use, so i_mode and the ops stay;
@@ -85,6 +97,7 @@ void uvfs_change_attr(struct inode *inode, const struct uvfs_attr *a,
 	uvfs_set_ctime(inode, ct);
 	i_size_write(inode, a->size);
 	WRITE_ONCE(UVFS_I(inode)->attr_expires, uvfs_expiry(attr_valid_ns));
+	clear_bit(UVFS_I_STAT_STALE, &UVFS_I(inode)->state);
 	spin_unlock(&inode->i_lock);
 
 	if (S_ISREG(inode->i_mode)) {
@@ -335,7 +348,8 @@ static int uvfs_do_getattr(struct inode *inode, struct file *file)
 /* Refresh the attributes if they expired (or always, if force). */
 int uvfs_update_attr(struct inode *inode, struct file *file, bool force)
 {
-	if (!force && !uvfs_expired(READ_ONCE(UVFS_I(inode)->attr_expires)))
+	if (!force && !uvfs_expired(READ_ONCE(UVFS_I(inode)->attr_expires)) &&
+	    !test_bit(UVFS_I_STAT_STALE, &UVFS_I(inode)->state))
 		return 0;
 	return uvfs_do_getattr(inode, file);
 }

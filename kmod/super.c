@@ -237,7 +237,7 @@ static int uvfs_send_init(struct super_block *sb, struct uvfs_fs *fs)
 	struct uvfs_init_in in = {
 		.major = UVFS_PROTO_MAJOR,
 		.minor = UVFS_PROTO_MINOR,
-		.flags = UVFS_INIT_RENAME_FLAGS,
+		.flags = UVFS_INIT_RENAME_FLAGS | UVFS_INIT_READDIRPLUS,
 	};
 	struct uvfs_init_out out;
 	char name[UVFS_SUBTYPE_MAX];
@@ -270,6 +270,7 @@ static int uvfs_send_init(struct super_block *sb, struct uvfs_fs *fs)
 	if (out.max_write >= PAGE_SIZE && out.max_write < fs->max_write)
 		fs->max_write = rounddown(out.max_write, PAGE_SIZE);
 	fs->rename_flags = out.flags & UVFS_INIT_RENAME_FLAGS;
+	fs->readdirplus = out.flags & UVFS_INIT_READDIRPLUS;
 	fs->max_readahead = out.max_readahead;
 	fs->initialized = true;
 

@@ -170,6 +170,7 @@ struct uvfs_fs {
 	bool owns_conn;		/* this mount claimed the channel */
 	bool initialized;	/* INIT answered: DESTROY due at unmount */
 	bool rename_flags;	/* daemon takes RENAME_NOREPLACE/EXCHANGE */
+	bool readdirplus;	/* daemon answers READDIRPLUS */
 	unsigned int max_read;
 	unsigned int max_write;
 	unsigned int max_readahead;
@@ -211,6 +212,8 @@ struct uvfs_inode {
  * fuse_make_bad()).
  */
 #define UVFS_I_BAD 0
+/* UVFS_I_STAT_STALE: see uvfs_invalidate_stat(); cleared by new attrs. */
+#define UVFS_I_STAT_STALE 1
 
 struct uvfs_file {
 	u64 fh;
@@ -291,6 +294,7 @@ void uvfs_change_attr(struct inode *inode, const struct uvfs_attr *attr,
 		      u64 attr_valid_ns);
 int uvfs_update_attr(struct inode *inode, struct file *file, bool force);
 void uvfs_invalidate_attr(struct inode *inode);
+void uvfs_invalidate_stat(struct inode *inode);
 void uvfs_make_bad(struct inode *inode);
 void uvfs_queue_forget(struct uvfs_fs *fs, u64 nodeid, u64 nlookup);
 void uvfs_flush_forgets(struct uvfs_fs *fs);

@@ -223,6 +223,17 @@ int uvfs_reply_entry(struct uvfs_req *req, const struct uvfs_entry *e)
 	return reply_one(req, &o, sizeof(o));
 }
 
+int uvfs_reply_negative(struct uvfs_req *req, double entry_timeout)
+{
+	struct uvfs_entry e = { .entry_timeout = entry_timeout };
+
+	if (req->in.opcode != UVFS_OP_LOOKUP)
+		return uvfs_reply_err(req, -EIO);
+	if (!(entry_timeout > 0))
+		return uvfs_reply_err(req, -ENOENT);
+	return uvfs_reply_entry(req, &e);
+}
+
 int uvfs_reply_create(struct uvfs_req *req, const struct uvfs_entry *e,
 		      const struct uvfs_file_info *fi)
 {

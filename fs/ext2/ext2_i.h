@@ -45,7 +45,7 @@
  * image while it is mounted.  So the cache never goes stale on its own,
  * and a long timeout saves a LOOKUP or GETATTR round trip per access.
  */
-#define E2_TIMEOUT 60.0
+#define E2_TIMEOUT 86400.0	/* a day */
 
 /* name -> inode of one directory, built on first lookup (see ext2_dir.c) */
 struct e2_dcache;

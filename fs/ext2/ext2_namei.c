@@ -52,8 +52,14 @@ void ext2_lookup(struct uvfs_req *req, uint64_t parent, const char *name)
 
 	pthread_mutex_lock(&e2->lock);
 	err = get_dir(e2, parent, &dir);
-	if (!err)
+	if (!err) {
 		err = e2_dir_lookup(e2, dir, name, &ino);
+		if (err == -ENOENT) {
+			/* the image is ours alone: the kernel may cache it */
+			uvfs_reply_negative(req, E2_TIMEOUT);
+			goto out;
+		}
+	}
 	if (!err)
 		err = e2_node_get(e2, ino, &n);
 	if (!err) {
@@ -63,6 +69,7 @@ void ext2_lookup(struct uvfs_req *req, uint64_t parent, const char *name)
 	} else {
 		e2_reply_err(req, err);
 	}
+out:
 	pthread_mutex_unlock(&e2->lock);
 }
 

@@ -57,7 +57,7 @@
 
 #define BLOCK_SIZE	4096u
 #define DEFAULT_SIZE	(1ull << 40)	/* capacity without -o size= */
-#define TIMEOUT		1.0		/* seconds the kernel may cache */
+#define TIMEOUT		3600.0		/* seconds the kernel may cache: all changes go through it */
 #define DIRENT_BYTES	32		/* a directory's st_size per entry */
 #define HASH_MIN	64
 #define DIR_HASH_MIN	8		/* buckets of a first dir table */
@@ -668,8 +668,10 @@ static void memfs_lookup(struct uvfs_req *req, uint64_t parent,
 	}
 	if (ino)
 		reply_entry(req, ino, NULL);
+	else if (!err)
+		uvfs_reply_negative(req, TIMEOUT);	/* no such name */
 	else
-		uvfs_reply_err(req, err ? err : -ENOENT);
+		uvfs_reply_err(req, err);
 	pthread_mutex_unlock(&fs->lock);
 }
 

@@ -196,6 +196,13 @@ void *uvfs_req_priv(const struct uvfs_req *req);	/* mount()'s *priv */
 int uvfs_reply_err(struct uvfs_req *req, int err);
 void uvfs_reply_none(struct uvfs_req *req);
 int uvfs_reply_entry(struct uvfs_req *req, const struct uvfs_entry *e);
+/*
+ * LOOKUP only: the name does not exist, and the kernel may remember that
+ * for entry_timeout seconds without asking again (a negative entry; 0 is
+ * the same as uvfs_reply_err(req, -ENOENT)).  Give it only when every
+ * change of the directory goes through the kernel that caches it.
+ */
+int uvfs_reply_negative(struct uvfs_req *req, double entry_timeout);
 int uvfs_reply_create(struct uvfs_req *req, const struct uvfs_entry *e,
 		      const struct uvfs_file_info *fi);
 int uvfs_reply_attr(struct uvfs_req *req, const struct stat *attr,

@@ -4,6 +4,7 @@
  * wire.h.  Shared by the backend tests so that each test file holds only
  * its tests.
  */
+#include <errno.h>
 #include <check.h>
 #include <fcntl.h>
 #include <string.h>
@@ -107,6 +108,11 @@ int64_t wire_entry_result(int err)
 		return err;
 	ck_assert_uint_ge(wire_rlen, sizeof(wire_entry));
 	memcpy(&wire_entry, wire_reply, sizeof(wire_entry));
+	if (!wire_entry.nodeid) {
+		/* a negative entry: the name is absent, cacheable a while */
+		ck_assert_uint_gt(wire_entry.entry_valid_ns, 0);
+		return -ENOENT;
+	}
 	ck_assert_uint_eq(wire_entry.attr.ino, wire_entry.nodeid);
 	return (int64_t)wire_entry.nodeid;
 }
