@@ -420,24 +420,40 @@ static int uvfs_atomic_open(struct inode *dir, struct dentry *dentry,
 	inode = uvfs_iget(dir->i_sb, out.entry.nodeid, &out.entry.attr,
 			  out.entry.attr_valid_ns);
 	if (IS_ERR(inode)) {
-		uvfs_release_common(fs->conn, out.entry.nodeid, ff, flags,
-				    false);
-		ff = NULL;
 		err = PTR_ERR(inode);
-		goto out_dput;
+		goto out_release;
 	}
-	d_instantiate(dentry, inode);
+	inode_has_no_xattr(inode);	/* a new file has no capability */
+	if (d_in_lookup(dentry)) {
+		/*
+		 * A dentry still in lookup is hashed by d_splice_alias();
+		 * a regular file has no aliases to find, so it returns
+		 * NULL and dentry is now positive.
+		 */
+		res = d_splice_alias(inode, dentry);
+		if (IS_ERR_OR_NULL(res)) {
+			err = PTR_ERR_OR_ZERO(res);
+			res = NULL;
+		} else {
+			dentry = res;
+		}
+		if (err)
+			goto out_release;
+	} else {
+		d_instantiate(dentry, inode);
+	}
 	uvfs_set_entry_expiry(dentry, out.entry.entry_valid_ns);
 	file->f_mode |= FMODE_CREATED;
 	err = finish_open(file, dentry, generic_file_open);
-	if (err) {
-		uvfs_release_common(fs->conn, out.entry.nodeid, ff, flags,
-				    false);
-		ff = NULL;
-		goto out_dput;
-	}
+	if (err)
+		goto out_release;
 	uvfs_file_attach(inode, file, ff, false);
+	dput(res);
 	return 0;
+
+out_release:
+	uvfs_release_common(fs->conn, out.entry.nodeid, ff, flags, false);
+	goto out_dput;
 
 lookup:
 	/* An existing name (->open opens it), or no CREATE at all. */

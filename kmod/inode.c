@@ -76,6 +76,7 @@ void uvfs_change_attr(struct inode *inode, const struct uvfs_attr *a,
 	struct timespec64 at, mt, ct;
 	loff_t oldsize = i_size_read(inode);
 	struct timespec64 oldmtime = inode->i_mtime;
+	struct timespec64 oldctime = uvfs_get_ctime(inode);
 
 	at.tv_sec = a->atime;
 	at.tv_nsec = a->atimensec;
@@ -87,7 +88,8 @@ void uvfs_change_attr(struct inode *inode, const struct uvfs_attr *a,
 	spin_lock(&inode->i_lock);
 	inode->i_ino = a->ino;
 	inode->i_mode = (inode->i_mode & S_IFMT) | (a->mode & 07777);
-	if (is_sxid(inode->i_mode))
+	/* a new ctime may be a new security.capability: look again */
+	if (is_sxid(inode->i_mode) || !timespec64_equal(&oldctime, &ct))
 		inode->i_flags &= ~S_NOSEC;
 	set_nlink(inode, a->nlink);
 	inode->i_uid = make_kuid(&init_user_ns, a->uid);

@@ -342,10 +342,20 @@ static inline void uvfs_set_ctime(struct inode *inode, struct timespec64 ts)
 {
 	inode_set_ctime_to_ts(inode, ts);
 }
+
+static inline struct timespec64 uvfs_get_ctime(const struct inode *inode)
+{
+	return inode_get_ctime(inode);
+}
 #else
 static inline void uvfs_set_ctime(struct inode *inode, struct timespec64 ts)
 {
 	inode->i_ctime = ts;
+}
+
+static inline struct timespec64 uvfs_get_ctime(const struct inode *inode)
+{
+	return inode->i_ctime;
 }
 #endif
 

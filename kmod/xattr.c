@@ -60,6 +60,14 @@ static int uvfs_xattr_get(const struct xattr_handler *handler,
 		return -EIO;
 	if (namelen > UVFS_XATTR_NAME_MAX)
 		return -ERANGE;
+	/*
+	 * S_NOSEC: the inode has no security.capability (set by the VFS after
+	 * it found none, or for a file we just created; cleared when one is
+	 * set through us or the daemon shows a new ctime).  So the checks of
+	 * every write and chown for a capability to kill cost no round trip.
+	 */
+	if (IS_NOSEC(inode) && !strcmp(name, XATTR_NAME_CAPS))
+		return -ENODATA;
 	return uvfs_xattr_read(inode, &args, &in, value, size);
 }
 

@@ -811,6 +811,7 @@ static void memfs_create(struct uvfs_req *req, uint64_t parent,
 			 struct uvfs_file_info *fi)
 {
 	fi->fh = 0;	/* memfs keeps no per-open state */
+	fi->keep_cache = 1;
 	new_node(req, parent, name, S_IFREG | (mode & 07777), 0, NULL, fi);
 }
 
@@ -1164,6 +1165,7 @@ static void open_common(struct uvfs_req *req, uint64_t nodeid,
 		touch(ino, T_MTIME | T_CTIME);
 	}
 	fi->fh = 0;
+	fi->keep_cache = 1;	/* data changes only through the kernel */
 	if (err)
 		uvfs_reply_err(req, err);
 	else if (!uvfs_reply_open(req, fi))

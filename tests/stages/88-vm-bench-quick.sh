@@ -6,7 +6,9 @@
 # workload metric and the requests per operation of every uvfsd
 # configuration, a PNG that is a PNG.  The request counts are checked where
 # they are known exactly (one GETATTR per forced statx, one CREATE and one
-# UNLINK per file); no timing is asserted.  Also the command's usage
+# UNLINK per file) and, over uvfs.ko, the round trips it must not make (a
+# LOOKUP before a create, a GETATTR for a cached stat, a GETXATTR for a
+# write's capability check); no timing is asserted.  Also the command's usage
 # errors.  Named *vm* so `scripts/test.sh --no-vm` skips it; without qemu
 # it exits 77 like the other VM stages.
 set -u
@@ -102,6 +104,20 @@ for env, cfgs in want_cfg.items():
                 v = have.get((env, c, m))
                 if v is None or not lo <= v <= hi:
                     print("%s %s %s = %s, want %g..%g" % (env, c, m, v, lo, hi))
+                    bad += 1
+        if c.endswith("-kmod"):
+            # uvfs.ko's round trips: a create is one CREATE with no LOOKUP
+            # before it, the stat of a cached name asks nothing, a name op
+            # keeps the directory's mode for the next permission check, and
+            # a write or chown of a new file asks for no capability xattr
+            for m, hi in (("meta.requests.LOOKUP", 0.05),
+                          ("meta.requests.GETATTR", 0.05),
+                          ("meta2.requests.LOOKUP", 0.05),
+                          ("tree.requests.LOOKUP", 0.1),
+                          ("tree.requests.GETXATTR", 0.05)):
+                v = have.get((env, c, m), 0.0)
+                if v > hi:
+                    print("%s %s %s = %s, want <= %g" % (env, c, m, v, hi))
                     bad += 1
 sys.exit(1 if bad else 0)
 EOF
