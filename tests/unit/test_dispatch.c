@@ -79,6 +79,14 @@ static void be_lookup(struct uvfs_req *req, uint64_t parent, const char *name)
 		uvfs_reply_err(req, -ENOENT);
 		return;
 	}
+	if (!strcmp(name, "absent")) {
+		uvfs_reply_negative(req, 5.0);
+		return;
+	}
+	if (!strcmp(name, "absent-0")) {
+		uvfs_reply_negative(req, 0);
+		return;
+	}
 	if (!strcmp(name, "bad-errno")) {
 		uvfs_reply_err(req, -100000);
 		return;
@@ -238,6 +246,22 @@ START_TEST(test_lookup_decoded)
 	ck_assert_uint_eq(fake.len, 0);
 	ck_assert_uint_eq(uvfs_session_op_calls(se, UVFS_OP_LOOKUP), 2);
 	ck_assert_uint_eq(atomic_load(&se->stats[UVFS_OP_LOOKUP].errors), 1);
+}
+END_TEST
+
+/* A negative entry: node id 0, the timeout; no timeout is plain ENOENT. */
+START_TEST(test_lookup_negative)
+{
+	const struct uvfs_entry_out *o;
+
+	ck_assert_int_eq(send(UVFS_OP_LOOKUP, 5, "absent", 7, 4096), 0);
+	ck_assert_uint_eq(fake.len, sizeof(struct uvfs_entry_out));
+	o = (const struct uvfs_entry_out *)fake.payload;
+	ck_assert_uint_eq(o->nodeid, 0);
+	ck_assert_uint_eq(o->entry_valid_ns, 5000000000u);
+	ck_assert_int_eq(send(UVFS_OP_LOOKUP, 5, "absent-0", 9, 4096),
+			 -ENOENT);
+	ck_assert_uint_eq(fake.len, 0);
 }
 END_TEST
 
@@ -523,6 +547,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_lookup_decoded);
+	tcase_add_test(tc, test_lookup_negative);
 	tcase_add_test(tc, test_malformed_names);
 	tcase_add_test(tc, test_short_args);
 	tcase_add_test(tc, test_bad_values);
