@@ -96,7 +96,7 @@ TARGETS = [
 
 
 def read_records(paths):
-    raw, stats, errors, info = [], [], [], {}
+    raw, stats, errors, info, perf = [], [], [], {}, []
     for path in paths:
         with open(path, errors="replace") as f:
             for line in f:
@@ -115,9 +115,12 @@ def read_records(paths):
                         errors.append(rest[:4] + ["|".join(rest[4:])])
                     elif kind == "info" and len(rest) >= 3:
                         info[(rest[0], rest[1])] = "|".join(rest[2:])
+                    elif kind == "perf" and len(rest) >= 6:
+                        perf.append((rest[0], rest[1], rest[2], float(rest[4]),
+                                     "|".join(rest[5:])))
                 except ValueError:
                     errors.append(["?", "?", "?", "?", "bad record: " + line.strip()])
-    return raw, stats, errors, info
+    return raw, stats, errors, info, perf
 
 
 def sizes(info, env):
@@ -258,7 +261,7 @@ def main():
         sys.stderr.write("usage: report.py RESULTS_DIR RECORDS.txt...\n")
         return 2
     results = sys.argv[1]
-    raw, stats, errors, info = read_records(sys.argv[2:])
+    raw, stats, errors, info, perf = read_records(sys.argv[2:])
     os.makedirs(os.path.join(results, "raw"), exist_ok=True)
     per = derive(raw, info)
     med = {k: statistics.median(v) for k, v in per.items()}
@@ -386,6 +389,21 @@ def main():
                 cells = ", ".join("%s %.2f" % (op, v) for v, op in ops if v >= 0.01)
                 md.append("| %s | %s | %s | total %.2f: %s |" % (env, cfg, wl, total, cells))
     md.append("")
+    if perf:
+        # bench/run.sh --perf: where each run's time went
+        md.append("## Profiles (perf record -a, cpu-clock, first repeat)\n")
+        md.append("Share of all samples on every CPU (idle included), "
+                  "top symbols; the runs profiled were slowed by it.\n")
+        md.append("| where | config | workload | top symbols |")
+        md.append("|---|---|---|---|")
+        groups = {}
+        for env, cfg, wl, pct, sym in perf:
+            groups.setdefault((env, cfg, wl), []).append((pct, sym))
+        for (env, cfg, wl), syms in sorted(groups.items()):
+            syms.sort(key=lambda x: -x[0])
+            md.append("| %s | %s | %s | %s |" % (env, cfg, wl, ", ".join(
+                "%s %.1f%%" % (s.replace("|", "/"), p) for p, s in syms[:12])))
+        md.append("")
     if missing or errors:
         md.append("## Problems\n")
         for m in missing:

@@ -6,13 +6,19 @@
 # the targets, a CSV and a chart (bench/report.py, gnuplot).  Not a test:
 # it asserts nothing about speed; it fails only when something did not run.
 #
-# usage: bench/run.sh BUILD [--quick] [--repeat N] [--out DIR] [--no-vm] [--no-host]
+# usage: bench/run.sh BUILD [--quick] [--repeat N] [--out DIR] [--no-vm] [--no-host] [--perf]
 #   BUILD      a CMake build of this tree (built here if it has no uvfsd)
 #   --quick    every workload once with small sizes (200 files, 8 MiB):
 #              minutes, for the test stage; the numbers mean little
 #   --repeat N repeats per configuration and workload (default 3)
 #   --out DIR  where the results go (default bench/results)
 #   --no-vm, --no-host   skip one part
+#   --perf     also profile every run of the first repeat (perf record -a,
+#              cpu-clock; the guest gets the host's perf): its top symbols
+#              go into results.md.  Profiling slows the runs it watches:
+#              compare timings only between runs without --perf.
+# BENCH_WORKLOADS: a subset of the workloads (nullop meta meta2 tree seq
+# fio), on both sides.
 # Results in DIR: results.md (the tables: medians, ratios, targets met or
 # missed, requests per operation by opcode), results.csv (one median a
 # row), results.png (the chart), raw/ (every record of every repeat:
@@ -36,7 +42,7 @@ TOP=$(cd "$HERE/.." && pwd)
 . "$TOP/scripts/vm/lib.sh"
 
 die() { echo "bench: $*" >&2; exit 2; }
-quick=0 repeat="" results=$HERE/results host=1 vm=1 build=""
+quick=0 perf=0 repeat="" results=$HERE/results host=1 vm=1 build=""
 while (($#)); do
 	case $1 in
 	--quick) quick=1 ;;
@@ -52,6 +58,7 @@ while (($#)); do
 		;;
 	--no-vm) vm=0 ;;
 	--no-host) host=0 ;;
+	--perf) perf=1 ;;
 	-h | --help)
 		sed -n '3,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"
 		exit 0
@@ -64,7 +71,7 @@ while (($#)); do
 	esac
 	shift
 done
-[[ -n $build ]] || die "usage: bench/run.sh BUILD [--quick] [--repeat N] [--out DIR] [--no-vm] [--no-host]"
+[[ -n $build ]] || die "usage: bench/run.sh BUILD [--quick] [--repeat N] [--out DIR] [--no-vm] [--no-host] [--perf]"
 ((host || vm)) || die "--no-vm and --no-host leave nothing to run"
 [[ $(id -u) == 0 ]] || die "run as root (it mounts filesystems and drops caches)"
 
@@ -129,7 +136,11 @@ conf() {
 		x=$1_$v
 		printf 'export BENCH_%s=%q\n' "$v" "${!x}"
 	done
-	printf 'export BENCH_REPEAT=%q BENCH_IMG_MB=%q\n' "$repeat" "$img_mb"
+	printf 'export BENCH_REPEAT=%q BENCH_IMG_MB=%q BENCH_PERF=%q\n' \
+		"$repeat" "$img_mb" "$perf"
+	# a subset of the workloads, for development runs
+	[[ -z ${BENCH_WORKLOADS:-} ]] ||
+		printf 'export BENCH_WORKLOADS=%q\n' "$BENCH_WORKLOADS"
 }
 
 if ((host)); then
@@ -165,6 +176,10 @@ if ((vm)); then
 		--bin "$(command -v fuse2fs):/usr/bin/fuse2fs"
 		--log "$OUT/console.log"
 		--script "$HERE/vm_guest.sh")
+	if ((perf)); then
+		command -v perf >/dev/null || die "--perf: no perf on this host (apt-get install linux-perf)"
+		args+=(--bin "$(command -v perf):/usr/bin/perf")
+	fi
 	# GNU tools in the guest too, so the tree and dd workloads run the
 	# same programs as on the host (busybox's would be another benchmark)
 	for t in tar find xargs du dd cat rm timeout; do

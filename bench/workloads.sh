@@ -285,13 +285,38 @@ wl_fio() {
 	OPS=$((2 * FIO_MB * 256))
 }
 
+# perf_start / perf_stop CFG WL REP: with BENCH_PERF=1, a whole-system
+# profile (cpu-clock: TCG has no PMU) of the first repeat's workload; its
+# top symbols become "perf" records (percent of all samples).
+PERF=${BENCH_PERF:-0} PERFPID=""
+perf_start() {
+	((PERF)) && (($3 == 1)) || return 0
+	perf record -q -e cpu-clock -a -g -o "$DIR/perf.data" >/dev/null 2>&1 &
+	PERFPID=$!
+	sleep 0.5 # perf attaches to every CPU before the workload starts
+}
+perf_stop() {
+	[[ -n $PERFPID ]] || return 0
+	kill -INT "$PERFPID" 2>/dev/null
+	wait "$PERFPID" 2>/dev/null
+	PERFPID=""
+	perf report -i "$DIR/perf.data" --stdio --no-children -g none \
+		--sort comm,sym --percent-limit 0.5 2>/dev/null |
+		awk -v pre="BENCH|perf|$ENV|$1|$2|$3" '
+			$1 ~ /%$/ && n < 25 { p = $1; sub(/%/, "", p); $1 = ""
+				sub(/^ +/, ""); gsub(/\|/, "/"); print pre "|" p "|" $0; n++ }'
+	rm -f "$DIR/perf.data"
+}
+
 # one CFG WL REP: mount, run, unmount, collect the daemon's statistics
 one() {
 	local cfg=$1 wl=$2 rep=$3 ok=1
 	say "$cfg $wl #$rep"
 	mount_cfg "$cfg" || { err "$cfg" "$wl" "$rep" "mount failed"; return; }
 	OPS=0
+	perf_start "$cfg" "$wl" "$rep"
 	"wl_$wl" "$cfg" "$rep" || ok=0
+	perf_stop "$cfg" "$wl" "$rep"
 	((ok)) || err "$cfg" "$wl" "$rep" "workload failed"
 	umount_cfg "$cfg" || { err "$cfg" "$wl" "$rep" "unmount, daemon exit or e2fsck failed"; return; }
 	if ((ok)) && ! stats "$cfg" "$wl" "$rep" "$OPS"; then
