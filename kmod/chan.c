@@ -4,25 +4,33 @@
  * taking replies.
  *
  * A sender takes a free slot of its CPU's queue, copies its request in,
- * marks it ready and sleeps (killable).  The daemon's UVFS_IOC_WAIT hands
- * ready slots out; a later WAIT or COMMIT names them done, and the kernel
+ * marks it ready, wakes the daemon's serving thread if it sleeps, and
+ * sleeps itself (killable), after polling briefly for the reply when the
+ * daemon is busy on another CPU.  The daemon's UVFS_IOC_WAIT hands ready
+ * slots out (polling the queue for an adaptive while before it sleeps, if
+ * the daemon asks); a later WAIT or COMMIT names them done, and the kernel
  * copies each reply out of the slot into the sender's buffers, validating
- * the copy, then frees the slot and wakes the sender.  Closing the device
- * aborts the connection: all requests fail with -ENOTCONN.
+ * the copy, and wakes the sender, which frees the slot.  Background and
+ * no-reply requests are lazy: they wake no one and ride with the next
+ * wake-up (see struct uvfs_queue).  Nothing is allocated per request.
+ * Closing the device aborts the connection: all requests fail with
+ * -ENOTCONN.
+ *
+ * The queue's header page (struct uvfs_chan_hdr) is only ever written
+ * here: its state and counters are for the daemon's eyes.
  */
 #include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
 #include "uvfs_i.h"
-
-static struct kmem_cache *uvfs_req_cachep;
 
 void uvfs_warn_bad_reply(u32 opcode, const char *why)
 {
@@ -42,9 +50,13 @@ static void uvfs_conn_free_queues(struct uvfs_conn *conn)
 
 	if (conn->queues) {
 		for (i = 0; i < conn->nqueues; i++) {
-			kfree(conn->queues[i].slots);
-			kfree(conn->queues[i].freelist);
-			kfree(conn->queues[i].ready);
+			struct uvfs_queue *q = &conn->queues[i];
+
+			if (q->timer_ready)
+				timer_delete_sync(&q->lazy_timer);
+			kfree(q->slots);
+			kfree(q->freelist);
+			kfree(q->ready);
 		}
 		kfree(conn->queues);
 		conn->queues = NULL;
@@ -71,32 +83,58 @@ unsigned int uvfs_max_payload(struct uvfs_conn *conn)
 	return conn->slot_size - UVFS_SLOT_ARGS_ROOM;
 }
 
-static void uvfs_req_put(struct uvfs_req *req)
+/* Called with q->lock held; the caller then calls uvfs_wake_slotq(). */
+static void uvfs_slot_free(struct uvfs_conn *conn, struct uvfs_queue *q,
+			   unsigned int idx)
 {
-	if (refcount_dec_and_test(&req->count)) {
-		if (req->background &&
-		    atomic_dec_and_test(&req->conn->nbackground))
-			wake_up_all(&req->conn->bg_waitq);
-		uvfs_conn_put(req->conn);
-		kmem_cache_free(uvfs_req_cachep, req);
-	}
-}
+	struct uvfs_slot *s = &q->slots[idx];
 
-/* Called with q->lock held; the caller drops the slot's reference. */
-static void uvfs_slot_free(struct uvfs_queue *q, unsigned int idx)
-{
 	lockdep_assert_held(&q->lock);
-	q->slots[idx].req = NULL;
-	q->slots[idx].state = UVFS_SLOT_FREE;
+	if (s->background && atomic_dec_and_test(&conn->nbackground))
+		wake_up_all(&conn->bg_waitq);
+	s->args = NULL;
+	s->waiter = false;
+	s->background = false;
+	s->state = UVFS_SLOT_FREE;
 	q->freelist[q->nfree++] = idx;
 }
 
-static void uvfs_req_complete(struct uvfs_req *req, int error)
+/* After a slot was freed: wake a sender waiting for one, if any. */
+static void uvfs_wake_slotq(struct uvfs_queue *q)
 {
-	req->error = error;
-	/* Pairs with the READ_ONCE in the waiter's condition. */
-	smp_store_release(&req->done, true);
-	wake_up_all(&req->waitq);
+	if (wq_has_sleeper(&q->slotq))
+		wake_up(&q->slotq);
+}
+
+/*
+ * The request in slot idx is over (answered, or failed with error).
+ * Called with q->lock held.  A waiting sender gets DONE and frees the
+ * slot itself; returns true then, and the caller wakes s->waitq (after
+ * dropping the lock: the memory of a slot stays put, so a wake-up that
+ * lands after the slot was reused is only a spurious one).  Otherwise the
+ * slot is freed here; the caller wakes slotq.
+ */
+static bool uvfs_slot_finish(struct uvfs_conn *conn, struct uvfs_queue *q,
+			     unsigned int idx, int error)
+{
+	struct uvfs_slot *s = &q->slots[idx];
+
+	lockdep_assert_held(&q->lock);
+	if (s->waiter) {
+		s->error = error;
+		/* Pairs with the smp_load_acquire()s of the waiter. */
+		smp_store_release(&s->state, UVFS_SLOT_DONE);
+		return true;
+	}
+	uvfs_slot_free(conn, q, idx);
+	return false;
+}
+
+static void uvfs_wake_waiter(struct uvfs_slot *s)
+{
+	/* Pairs with the barrier of prepare_to_wait_event() in the waiter. */
+	if (wq_has_sleeper(&s->waitq))
+		wake_up(&s->waitq);
 }
 
 /*
@@ -112,27 +150,18 @@ static void uvfs_conn_abort(struct uvfs_conn *conn)
 	for (i = 0; conn->queues && i < conn->nqueues; i++) {
 		struct uvfs_queue *q = &conn->queues[i];
 
-		for (;;) {
-			struct uvfs_req *req = NULL;
+		spin_lock(&q->lock);
+		for (s = 0; s < conn->depth; s++) {
+			u8 st = q->slots[s].state;
 
-			spin_lock(&q->lock);
-			for (s = 0; s < conn->depth; s++) {
-				u8 st = q->slots[s].state;
-
-				if (st == UVFS_SLOT_READY ||
-				    st == UVFS_SLOT_INFLIGHT) {
-					req = q->slots[s].req;
-					uvfs_slot_free(q, s);
-					break;
-				}
-			}
-			q->ready_count = 0;
-			spin_unlock(&q->lock);
-			if (!req)
-				break;
-			uvfs_req_complete(req, -ENOTCONN);
-			uvfs_req_put(req);
+			if (st != UVFS_SLOT_READY && st != UVFS_SLOT_INFLIGHT)
+				continue;
+			if (uvfs_slot_finish(conn, q, s, -ENOTCONN))
+				wake_up(&q->slots[s].waitq);
 		}
+		q->ready_count = 0;
+		q->nlazy = 0;
+		spin_unlock(&q->lock);
 		wake_up_all(&q->waitq);
 		wake_up_all(&q->slotq);
 	}
@@ -151,10 +180,50 @@ void uvfs_conn_shutdown(struct uvfs_conn *conn)
 	mutex_unlock(&conn->setup_lock);
 }
 
+/*
+ * Hand every queue's lazy requests to the daemon now (unmount, a batch of
+ * forgets that must not overtake the RELEASEs queued before it).
+ */
+void uvfs_chan_kick(struct uvfs_conn *conn)
+{
+	unsigned int i;
+
+	if (!smp_load_acquire(&conn->setup_done))
+		return;
+	for (i = 0; i < conn->nqueues; i++) {
+		struct uvfs_queue *q = &conn->queues[i];
+		bool kick;
+
+		spin_lock(&q->lock);
+		if (q->ready_count)
+			q->kick = true;
+		kick = q->kick;
+		spin_unlock(&q->lock);
+		if (kick && wq_has_sleeper(&q->waitq))
+			wake_up(&q->waitq);
+	}
+}
+
 void uvfs_wait_background(struct uvfs_conn *conn)
 {
+	uvfs_chan_kick(conn);
 	wait_event(conn->bg_waitq, !atomic_read(&conn->nbackground) ||
 				   !READ_ONCE(conn->connected));
+}
+
+/*
+ * The lazy timer: the daemon was not woken for a lazy request within
+ * UVFS_LAZY_DELAY_MS; wake it now.  Timer context, and q->lock is not
+ * irq-safe, so kick is set without it: a kick that comes too late (the
+ * daemon already took everything) only costs a spurious wake-up, after
+ * which WAIT clears it and sleeps again.
+ */
+static void uvfs_lazy_timer(struct timer_list *t)
+{
+	struct uvfs_queue *q = timer_container_of(q, t, lazy_timer);
+
+	WRITE_ONCE(q->kick, true);
+	wake_up(&q->waitq);
 }
 
 /* ---- sending ---- */
@@ -178,8 +247,8 @@ static void uvfs_copy_pages(void *slot, struct page **pages, size_t len,
 	}
 }
 
-static void uvfs_fill_slot(struct uvfs_req *req, struct uvfs_args *args,
-			   void *slot, u32 len)
+static void uvfs_fill_slot(struct uvfs_args *args, u64 unique, void *slot,
+			   u32 len)
 {
 	struct uvfs_in_header *ih = slot;
 	char *p = (char *)slot + sizeof(*ih);
@@ -187,7 +256,7 @@ static void uvfs_fill_slot(struct uvfs_req *req, struct uvfs_args *args,
 
 	ih->len = len;
 	ih->opcode = args->opcode;
-	ih->unique = req->unique;
+	ih->unique = unique;
 	ih->nodeid = args->nodeid;
 	if (args->nocreds) {
 		ih->uid = 0;
@@ -210,10 +279,14 @@ static void uvfs_fill_slot(struct uvfs_req *req, struct uvfs_args *args,
 	}
 }
 
-/* Take a free slot of q; 0 or -ENOTCONN / -EINTR. */
+/*
+ * Take a free slot of q; 0 or -ENOTCONN / -EINTR.  A sender that finds
+ * none kicks the daemon: the slots may be held by lazy requests.
+ */
 static int uvfs_get_slot(struct uvfs_conn *conn, struct uvfs_queue *q,
 			 bool killable, unsigned int *idx)
 {
+	bool kick;
 	int err;
 
 	spin_lock(&q->lock);
@@ -224,7 +297,12 @@ static int uvfs_get_slot(struct uvfs_conn *conn, struct uvfs_queue *q,
 		}
 		if (q->nfree)
 			break;
+		if (q->ready_count)
+			q->kick = true;
+		kick = q->kick;
 		spin_unlock(&q->lock);
+		if (kick && wq_has_sleeper(&q->waitq))
+			wake_up(&q->waitq);
 		if (killable) {
 			err = wait_event_killable(q->slotq,
 					READ_ONCE(q->nfree) ||
@@ -251,17 +329,59 @@ static void *uvfs_slot_addr(struct uvfs_conn *conn, struct uvfs_queue *q,
 }
 
 /*
+ * Before sleeping, a sender may poll for its reply for a moment: only when
+ * the daemon asked for polling (spin_us of its last WAIT), its serving thread is awake
+ * (polling or serving: not asleep in WAIT) and last ran on another CPU, so
+ * the poll never keeps the daemon off the CPU it needs; at most
+ * UVFS_SENDER_SPIN_US, and never past need_resched() or a fatal signal.
+ * dstate and dcpu are hints: a stale value costs at most one bounded poll.
+ */
+static bool uvfs_poll_reply(struct uvfs_queue *q, struct uvfs_slot *s)
+{
+	u64 budget = UVFS_SENDER_SPIN_US * NSEC_PER_USEC;
+	u64 start;
+
+	if (!READ_ONCE(q->spin_max) || num_online_cpus() < 2)
+		return false;
+	start = local_clock();
+	for (;;) {
+		if (smp_load_acquire(&s->state) == UVFS_SLOT_DONE)
+			return true;
+		if (READ_ONCE(q->dstate) == UVFS_DAEMON_SLEEPING ||
+		    READ_ONCE(q->dcpu) == raw_smp_processor_id() ||
+		    need_resched() || fatal_signal_pending(current) ||
+		    local_clock() - start > budget)
+			return false;
+		cpu_relax();
+	}
+}
+
+/*
  * Send a request and, unless it is background or noreply, wait for its
  * reply.  Returns the reply's error (0 or -errno); args->out_size holds the
- * length of a variable last out arg.
+ * length of a variable last out arg.  Nothing is allocated: the request's
+ * state lives in its slot (see "Object lifetimes" in uvfs_i.h).
+ *
+ * Waking the daemon: a synchronous request sets q->kick and wakes the
+ * serving thread only if it sleeps on q->waitq.  No wake-up is lost: the
+ * thread puts itself on q->waitq and sets its task state (a full barrier)
+ * before it tests kick; the sender stores kick under q->lock and then
+ * tests for sleepers with wq_has_sleeper() (a full barrier before the
+ * test).  So either the thread sees kick and does not sleep, or the sender
+ * sees the thread on the queue and wakes it.  A polling thread is not on
+ * the queue: it sees ready_count itself.  Lazy requests leave kick alone;
+ * the lazy timer, armed under q->lock when there is no kick yet, sets it
+ * within UVFS_LAZY_DELAY_MS.
  */
 ssize_t uvfs_send(struct uvfs_conn *conn, struct uvfs_args *args)
 {
 	struct uvfs_queue *q;
-	struct uvfs_req *req;
+	struct uvfs_slot *s;
 	unsigned int i, idx;
 	size_t len = sizeof(struct uvfs_in_header), outlen = 0;
 	bool wait = !args->background && !args->noreply;
+	bool kick;
+	u64 unique;
 	int err;
 
 	if (args->opcode < UVFS_OP_MAX && test_bit(args->opcode, conn->nosys))
@@ -277,67 +397,71 @@ ssize_t uvfs_send(struct uvfs_conn *conn, struct uvfs_args *args)
 	    outlen + sizeof(struct uvfs_out_header) > conn->slot_size)
 		return -E2BIG;
 
-	req = kmem_cache_zalloc(uvfs_req_cachep, GFP_KERNEL);
-	if (!req)
-		return -ENOMEM;
-	refcount_set(&req->count, wait ? 2 : 1);
-	init_waitqueue_head(&req->waitq);
-	uvfs_conn_get(conn);
-	req->conn = conn;
-	req->opcode = args->opcode;
-	req->noreply = args->noreply;
-	req->background = !wait;
-	req->args = wait ? args : NULL;
-	req->unique = atomic64_inc_return(&conn->unique);
-	if (req->background)
-		atomic_inc(&conn->nbackground);
-
 	q = &conn->queues[raw_smp_processor_id() % conn->nqueues];
-	req->q = q;
 	err = uvfs_get_slot(conn, q, wait, &idx);
 	if (err)
-		goto out_put_all;
-
-	uvfs_fill_slot(req, args, uvfs_slot_addr(conn, q, idx), len);
+		return err;
+	s = &q->slots[idx];
+	unique = atomic64_inc_return(&conn->unique);
+	uvfs_fill_slot(args, unique, uvfs_slot_addr(conn, q, idx), len);
 
 	spin_lock(&q->lock);
 	if (!READ_ONCE(conn->connected)) {
-		uvfs_slot_free(q, idx);
+		uvfs_slot_free(conn, q, idx);
 		spin_unlock(&q->lock);
-		wake_up(&q->slotq);
-		err = -ENOTCONN;
-		goto out_put_all;
+		uvfs_wake_slotq(q);
+		return -ENOTCONN;
 	}
-	q->slots[idx].req = req;
-	q->slots[idx].state = UVFS_SLOT_READY;
+	s->unique = unique;
+	s->opcode = args->opcode;
+	s->error = 0;
+	s->noreply = args->noreply;
+	s->background = !wait;
+	s->waiter = wait;
+	s->args = wait ? args : NULL;
+	if (!wait)
+		atomic_inc(&conn->nbackground);
+	s->state = UVFS_SLOT_READY;
 	q->ready[(q->ready_head + q->ready_count) % conn->depth] = idx;
 	q->ready_count++;
+	q->hdr->requests++;
+	if (wait) {
+		q->kick = true;
+	} else {
+		q->hdr->lazy++;
+		if (++q->nlazy >= UVFS_LAZY_MAX)
+			q->kick = true;
+		else if (!q->kick && !timer_pending(&q->lazy_timer))
+			mod_timer(&q->lazy_timer, jiffies +
+				  msecs_to_jiffies(UVFS_LAZY_DELAY_MS));
+	}
+	kick = q->kick;
 	spin_unlock(&q->lock);
-	wake_up(&q->waitq);
+	if (kick && wq_has_sleeper(&q->waitq))
+		wake_up(&q->waitq);
 
 	if (!wait)
 		return 0;
 
-	err = wait_event_killable(req->waitq, smp_load_acquire(&req->done));
-	if (err) {
-		/* Killed: detach our buffers; the reply, if any, is dropped. */
-		spin_lock(&q->lock);
-		if (!req->done) {
-			req->args = NULL;
-			spin_unlock(&q->lock);
-			uvfs_req_put(req);
-			return -EINTR;
-		}
-		spin_unlock(&q->lock);
+	if (!uvfs_poll_reply(q, s)) {
+		err = wait_event_killable(s->waitq,
+				smp_load_acquire(&s->state) == UVFS_SLOT_DONE);
+	} else {
+		err = 0;
+		q->hdr->sender_spins++;	/* unlocked: a statistic */
 	}
-	err = req->error;
-	uvfs_req_put(req);
-	return err;
-
-out_put_all:
-	if (wait)
-		uvfs_req_put(req);
-	uvfs_req_put(req);
+	spin_lock(&q->lock);
+	if (s->state != UVFS_SLOT_DONE) {
+		/* Killed: detach; the reply, if any, is dropped. */
+		s->args = NULL;
+		s->waiter = false;
+		spin_unlock(&q->lock);
+		return -EINTR;
+	}
+	err = s->error;
+	uvfs_slot_free(conn, q, idx);
+	spin_unlock(&q->lock);
+	uvfs_wake_slotq(q);
 	return err;
 }
 
@@ -406,17 +530,17 @@ static void uvfs_orphan_work(struct work_struct *work)
 	uvfs_conn_put(conn);
 }
 
-/* Called with req->q->lock held: no sleeping here. */
-static void uvfs_orphan_reply(struct uvfs_req *req, const void *payload,
+/* Called with q->lock held: no sleeping here. */
+static void uvfs_orphan_reply(struct uvfs_conn *conn, struct uvfs_queue *q,
+			      struct uvfs_slot *s, const void *payload,
 			      size_t len)
 {
-	struct uvfs_conn *conn = req->conn;
-	u32 opcode = req->opcode;
+	u32 opcode = s->opcode;
 	struct uvfs_orphan *o;
 	struct uvfs_entry_out e;
 	struct uvfs_open_out op;
 
-	lockdep_assert_held(&req->q->lock);
+	lockdep_assert_held(&q->lock);
 	switch (opcode) {
 	case UVFS_OP_LOOKUP:
 	case UVFS_OP_MKNOD:
@@ -445,49 +569,48 @@ static void uvfs_orphan_reply(struct uvfs_req *req, const void *payload,
 	spin_lock(&conn->orphan_lock);
 	list_add_tail(&o->list, &conn->orphans);
 	spin_unlock(&conn->orphan_lock);
-	uvfs_conn_get(conn);	/* the work's; the caller holds one too */
+	uvfs_conn_get(conn);	/* the work's; the device or a mount holds one */
 	if (!queue_work(system_unbound_wq, &conn->orphan_work))
 		uvfs_conn_put(conn);
 }
 
 /*
- * Copy the reply of req out of its slot and check it.  Called with
- * req->q->lock held (the sender cannot detach its buffers meanwhile).
- * Everything read from the slot is read once, into our own memory, then
- * checked there.
+ * Copy the reply in slot s out and check it.  Called with q->lock held
+ * (the sender cannot detach its buffers meanwhile).  Everything read from
+ * the slot is read once, into our own memory, then checked there.
  */
-static int uvfs_take_reply(struct uvfs_conn *conn, struct uvfs_req *req,
-			   const void *slot)
+static int uvfs_take_reply(struct uvfs_conn *conn, struct uvfs_queue *q,
+			   struct uvfs_slot *s, const void *slot)
 {
-	struct uvfs_args *args = req->args;
+	struct uvfs_args *args = s->args;
 	struct uvfs_out_header oh;
 	const char *p = (const char *)slot + sizeof(oh);
 	size_t payload, fixed = 0, total = 0;
 	unsigned int i, n;
 
-	lockdep_assert_held(&req->q->lock);
+	lockdep_assert_held(&q->lock);
 	memcpy(&oh, slot, sizeof(oh));
-	if (oh.unique != req->unique) {
-		uvfs_warn_bad_reply(req->opcode, "unique id mismatch");
+	if (oh.unique != s->unique) {
+		uvfs_warn_bad_reply(s->opcode, "unique id mismatch");
 		return -EIO;
 	}
 	if (oh.len < sizeof(oh) || oh.len > conn->slot_size) {
-		uvfs_warn_bad_reply(req->opcode, "bad length");
+		uvfs_warn_bad_reply(s->opcode, "bad length");
 		return -EIO;
 	}
 	if (oh.error > 0 || oh.error < -UVFS_ERRNO_MAX) {
-		uvfs_warn_bad_reply(req->opcode, "errno out of range");
+		uvfs_warn_bad_reply(s->opcode, "errno out of range");
 		return -EIO;
 	}
 	if (oh.error) {
-		if (oh.error == -ENOSYS && req->opcode != UVFS_OP_INIT &&
-		    req->opcode != UVFS_OP_DESTROY && req->opcode < UVFS_OP_MAX)
-			set_bit(req->opcode, conn->nosys);
+		if (oh.error == -ENOSYS && s->opcode != UVFS_OP_INIT &&
+		    s->opcode != UVFS_OP_DESTROY && s->opcode < UVFS_OP_MAX)
+			set_bit(s->opcode, conn->nosys);
 		return oh.error;
 	}
 	if (!args) {
 		/* sender gone or background: drop it, undoing an entry */
-		uvfs_orphan_reply(req, p, oh.len - sizeof(oh));
+		uvfs_orphan_reply(conn, q, s, p, oh.len - sizeof(oh));
 		return 0;
 	}
 
@@ -500,7 +623,7 @@ static int uvfs_take_reply(struct uvfs_conn *conn, struct uvfs_req *req,
 	}
 	if (payload < fixed || payload > total ||
 	    (!args->out_argvar && payload != total)) {
-		uvfs_warn_bad_reply(req->opcode, "wrong payload size");
+		uvfs_warn_bad_reply(s->opcode, "wrong payload size");
 		return -EIO;
 	}
 	for (i = 0; i < n; i++) {
@@ -529,7 +652,8 @@ static int uvfs_commit(struct uvfs_conn *conn, struct uvfs_queue *q,
 
 	for (i = 0; i < ndone; i++) {
 		unsigned int idx = done[i];
-		struct uvfs_req *req;
+		struct uvfs_slot *s;
+		bool waiter;
 		int err = 0;
 
 		spin_lock(&q->lock);
@@ -539,15 +663,16 @@ static int uvfs_commit(struct uvfs_conn *conn, struct uvfs_queue *q,
 			ret = -EINVAL;
 			continue;
 		}
-		req = q->slots[idx].req;
-		if (!req->noreply)
-			err = uvfs_take_reply(conn, req,
+		s = &q->slots[idx];
+		if (!s->noreply)
+			err = uvfs_take_reply(conn, q, s,
 					      uvfs_slot_addr(conn, q, idx));
-		uvfs_slot_free(q, idx);
-		uvfs_req_complete(req, err);
+		waiter = uvfs_slot_finish(conn, q, idx, err);
 		spin_unlock(&q->lock);
-		wake_up(&q->slotq);
-		uvfs_req_put(req);
+		if (waiter)
+			uvfs_wake_waiter(s);
+		else
+			uvfs_wake_slotq(q);
 	}
 	return ret;
 }
@@ -568,46 +693,100 @@ static unsigned int uvfs_take_ready(struct uvfs_conn *conn,
 		q->slots[idx].state = UVFS_SLOT_INFLIGHT;
 		ready[n++] = idx;
 	}
+	q->nlazy = min(q->nlazy, q->ready_count);
+	if (!q->ready_count) {
+		q->kick = false;
+		timer_delete(&q->lazy_timer);	/* a late one is harmless */
+	}
 	spin_unlock(&q->lock);
 	return n;
+}
+
+static void uvfs_set_dstate(struct uvfs_queue *q, int state)
+{
+	WRITE_ONCE(q->dstate, state);
+	WRITE_ONCE(q->hdr->daemon_state, state);
+}
+
+static void uvfs_set_spin(struct uvfs_queue *q, u64 spin_ns)
+{
+	if (spin_ns < NSEC_PER_USEC)
+		spin_ns = 0;
+	WRITE_ONCE(q->spin_ns, spin_ns);
+	WRITE_ONCE(q->hdr->spin_ns, spin_ns);
+}
+
+/*
+ * Busy-poll q before sleeping, for its adaptive spin_ns (at most spin_max
+ * ns).  True if a request (or a reason to stop) came: the poll doubles;
+ * false if the poll ran out (it halves) or must yield (need_resched, a
+ * signal: it stays).  The caller then sleeps.
+ */
+static bool uvfs_wait_poll(struct uvfs_conn *conn, struct uvfs_queue *q,
+			   u64 spin_max)
+{
+	u64 spin = min_t(u64, READ_ONCE(q->spin_ns), spin_max);
+	u64 start;
+
+	if (!spin)
+		return false;
+	uvfs_set_dstate(q, UVFS_DAEMON_POLLING);
+	start = local_clock();
+	for (;;) {
+		if (READ_ONCE(q->ready_count) ||
+		    !READ_ONCE(conn->connected) || READ_ONCE(conn->shutdown)) {
+			uvfs_set_dstate(q, UVFS_DAEMON_BUSY);
+			uvfs_set_spin(q, min(spin * 2, spin_max));
+			q->hdr->spin_hits++;
+			return true;
+		}
+		if (need_resched() || signal_pending(current))
+			break;
+		if (local_clock() - start > spin) {
+			uvfs_set_spin(q, spin / 2);
+			q->hdr->spin_misses++;
+			break;
+		}
+		cpu_relax();
+	}
+	uvfs_set_dstate(q, UVFS_DAEMON_BUSY);
+	return false;
 }
 
 static long uvfs_ioc_wait(struct uvfs_conn *conn, void __user *uarg,
 			  bool sleep)
 {
-	struct uvfs_chan_wait *w;
+	struct uvfs_chan_wait w;
 	struct uvfs_queue *q;
+	u64 spin_max, t0;
 	long ret;
 	int cret;
 
 	if (!smp_load_acquire(&conn->setup_done))
 		return -EINVAL;
-	w = kmalloc(sizeof(*w), GFP_KERNEL);
-	if (!w)
-		return -ENOMEM;
-	if (copy_from_user(w, uarg, sizeof(*w))) {
-		ret = -EFAULT;
-		goto out;
-	}
-	if (w->queue >= conn->nqueues || w->ndone > UVFS_WAIT_MAX) {
-		ret = -EINVAL;
-		goto out;
-	}
-	q = &conn->queues[w->queue];
-	cret = uvfs_commit(conn, q, w->done, w->ndone);
-	w->ndone = 0;
-	w->nready = 0;
+	if (copy_from_user(&w, uarg, sizeof(w)))
+		return -EFAULT;
+	if (w.queue >= conn->nqueues || w.ndone > UVFS_WAIT_MAX)
+		return -EINVAL;
+	q = &conn->queues[w.queue];
+	cret = uvfs_commit(conn, q, w.done, w.ndone);
+	w.ndone = 0;
+	w.nready = 0;
 	if (!sleep) {
 		ret = cret;
 		goto out_copy;
 	}
+	spin_max = (u64)min_t(u32, w.spin_us, UVFS_SPIN_MAX_US) *
+		   NSEC_PER_USEC;
+	WRITE_ONCE(q->spin_max, spin_max);
+	WRITE_ONCE(q->dcpu, raw_smp_processor_id());
 	for (;;) {
 		if (!READ_ONCE(conn->connected)) {
 			ret = -ENOTCONN;
 			break;
 		}
-		w->nready = uvfs_take_ready(conn, q, w->ready);
-		if (w->nready) {
+		w.nready = uvfs_take_ready(conn, q, w.ready);
+		if (w.nready) {
 			ret = 0;
 			break;
 		}
@@ -615,20 +794,30 @@ static long uvfs_ioc_wait(struct uvfs_conn *conn, void __user *uarg,
 			ret = -ENODEV;
 			break;
 		}
+		if (spin_max && uvfs_wait_poll(conn, q, spin_max))
+			continue;
+		uvfs_set_dstate(q, UVFS_DAEMON_SLEEPING);
+		t0 = local_clock();
 		ret = wait_event_interruptible(q->waitq,
-				READ_ONCE(q->ready_count) ||
+				READ_ONCE(q->kick) ||
 				!READ_ONCE(conn->connected) ||
 				READ_ONCE(conn->shutdown));
+		uvfs_set_dstate(q, UVFS_DAEMON_BUSY);
 		if (ret) {
 			ret = -EINTR;
 			break;
 		}
+		q->hdr->wakeups++;
+		/* Woken soon after falling asleep: a poll would have paid. */
+		if (spin_max && local_clock() - t0 < spin_max)
+			uvfs_set_spin(q, clamp_t(u64,
+						 READ_ONCE(q->spin_ns) * 2,
+						 NSEC_PER_USEC, spin_max));
+		WRITE_ONCE(q->dcpu, raw_smp_processor_id());
 	}
 out_copy:
-	if (copy_to_user(uarg, w, sizeof(*w)))
+	if (copy_to_user(uarg, &w, sizeof(w)))
 		ret = -EFAULT;
-out:
-	kfree(w);
 	return ret;
 }
 
@@ -642,15 +831,24 @@ static int uvfs_queue_init(struct uvfs_conn *conn, unsigned int i)
 	spin_lock_init(&q->lock);
 	init_waitqueue_head(&q->waitq);
 	init_waitqueue_head(&q->slotq);
+	timer_setup(&q->lazy_timer, uvfs_lazy_timer, 0);
+	q->timer_ready = true;
 	q->slots = kcalloc(conn->depth, sizeof(*q->slots), GFP_KERNEL);
 	q->freelist = kcalloc(conn->depth, sizeof(u16), GFP_KERNEL);
 	q->ready = kcalloc(conn->depth, sizeof(u16), GFP_KERNEL);
 	if (!q->slots || !q->freelist || !q->ready)
 		return -ENOMEM;
-	for (s = 0; s < conn->depth; s++)
+	for (s = 0; s < conn->depth; s++) {
+		init_waitqueue_head(&q->slots[s].waitq);
 		q->freelist[s] = conn->depth - 1 - s;
+	}
 	q->nfree = conn->depth;
 	q->base = (char *)conn->area + i * conn->queue_stride;
+	q->hdr = q->base;
+	q->hdr->magic = UVFS_CHAN_HDR_MAGIC;
+	q->dcpu = -1;
+	uvfs_set_dstate(q, UVFS_DAEMON_BUSY);
+	uvfs_set_spin(q, UVFS_SPIN_MAX_US * NSEC_PER_USEC);
 	return 0;
 }
 
@@ -816,12 +1014,9 @@ const struct file_operations uvfs_dev_fops = {
 
 int uvfs_chan_init(void)
 {
-	uvfs_req_cachep = kmem_cache_create("uvfs_req", sizeof(struct uvfs_req),
-					    0, SLAB_ACCOUNT, NULL);
-	return uvfs_req_cachep ? 0 : -ENOMEM;
+	return 0;
 }
 
 void uvfs_chan_exit(void)
 {
-	kmem_cache_destroy(uvfs_req_cachep);
 }

@@ -217,19 +217,38 @@ retry:
 
 /* ---- forgets ---- */
 
+/*
+ * Forgets are gathered for UVFS_FORGET_DELAY_MS, or until a batch is full,
+ * then sent as one FORGET (a lazy request: it wakes the daemon only if
+ * nothing else does within a few ms).  An unlink thus costs no daemon
+ * wake-up of its own for its forget.
+ */
 static void uvfs_add_forget(struct uvfs_fs *fs, struct uvfs_forget_link *l)
 {
+	unsigned int n;
+
 	spin_lock(&fs->forget_lock);
 	list_add_tail(&l->list, &fs->forget_list);
-	fs->nforget++;
+	n = ++fs->nforget;
 	spin_unlock(&fs->forget_lock);
-	queue_work(system_unbound_wq, &fs->forget_work);
+	if (n >= UVFS_FORGET_BATCH)
+		mod_delayed_work(system_unbound_wq, &fs->forget_work, 0);
+	else
+		queue_delayed_work(system_unbound_wq, &fs->forget_work,
+				   msecs_to_jiffies(UVFS_FORGET_DELAY_MS));
 }
 
-/* Send everything queued, UVFS_FORGET_BATCH nodes per FORGET. */
+/*
+ * Send everything queued, UVFS_FORGET_BATCH nodes per FORGET.  The
+ * RELEASEs of these nodes were queued (lazily) before their inodes were
+ * evicted; kicking every queue first hands them to the daemon before the
+ * FORGETs, as when RELEASE woke the daemon at once.
+ */
 void uvfs_flush_forgets(struct uvfs_fs *fs)
 {
 	mutex_lock(&fs->forget_send_lock);
+	if (READ_ONCE(fs->nforget))
+		uvfs_chan_kick(fs->conn);
 	for (;;) {
 		struct uvfs_forget_link *l, *tmp;
 		struct uvfs_forget_in in = {};
@@ -275,7 +294,8 @@ void uvfs_drop_forgets(struct uvfs_fs *fs)
 
 void uvfs_forget_work(struct work_struct *work)
 {
-	uvfs_flush_forgets(container_of(work, struct uvfs_fs, forget_work));
+	uvfs_flush_forgets(container_of(to_delayed_work(work), struct uvfs_fs,
+					forget_work));
 }
 
 /* A lookup reference we won't keep (error paths; process context). */

@@ -358,7 +358,7 @@ static int uvfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	}
 	spin_lock_init(&fs->forget_lock);
 	INIT_LIST_HEAD(&fs->forget_list);
-	INIT_WORK(&fs->forget_work, uvfs_forget_work);
+	INIT_DELAYED_WORK(&fs->forget_work, uvfs_forget_work);
 	mutex_init(&fs->forget_send_lock);
 	/* From here on, kill_sb frees fs and drops the connection. */
 	fs->conn = ctx->conn;
@@ -475,7 +475,7 @@ static void uvfs_kill_sb(struct super_block *sb)
 	if (!fs)
 		return;
 	/* All inodes are gone: their forgets are queued; no new ones. */
-	cancel_work_sync(&fs->forget_work);
+	cancel_delayed_work_sync(&fs->forget_work);
 	if (fs->initialized) {
 		uvfs_flush_forgets(fs);
 		uvfs_wait_background(fs->conn);

@@ -14,9 +14,19 @@
  *              Closing the device (or the daemon dying) aborts the
  *              connection: every queued and in-flight request fails with
  *              -ENOTCONN, and new ones fail at once.
- *  uvfs_req:   one per request.  Refcounted: the sender (while it waits)
- *              and the slot it occupies each hold a reference, so a killed
- *              waiter and a late reply never touch freed memory.
+ *  uvfs_slot:  one per slot of a queue, allocated with the queue at setup
+ *              and freed with the connection, so its memory never goes
+ *              away under a sender (which holds the connection through
+ *              its super block) or a late reply.  It carries the state of
+ *              the request in the slot: nothing is allocated per request.
+ *              A slot is reused only once FREE again; the sender that
+ *              waits for it frees it itself, after it has read the result
+ *              (DONE), so a reply can never land in another request's
+ *              state.  A killed sender detaches (args = NULL, waiter =
+ *              false, under the queue's lock) and never touches the slot
+ *              again: the reply, if any, is then dropped by the commit,
+ *              which frees the slot.  Background and no-reply requests
+ *              have no waiter from the start.
  *  uvfs_fs:    sb->s_fs_info, freed in kill_sb after DESTROY.
  */
 #ifndef UVFS_KMOD_UVFS_I_H
@@ -27,6 +37,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/timer.h>
 #include <linux/version.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -48,6 +59,11 @@
 #define UVFS_MAX_CHAN_BYTES (256UL << 20)
 #define UVFS_SLOT_ARGS_ROOM 4096	/* headers + args besides the payload */
 #define UVFS_FORGET_BATCH 64
+#define UVFS_FORGET_DELAY_MS 4	/* gather forgets this long (or a batch) */
+#define UVFS_LAZY_DELAY_MS 4	/* lazy requests wait at most this long */
+#define UVFS_LAZY_MAX 16	/* ... or until this many are queued */
+#define UVFS_SPIN_MAX_US 1000	/* cap of UVFS_IOC_WAIT's spin_us */
+#define UVFS_SENDER_SPIN_US 50	/* cap of a sender's wait for its reply */
 #define UVFS_SUBTYPE_MAX 32
 
 /* ---- the channel's objects ---- */
@@ -57,31 +73,69 @@ enum uvfs_slot_state {
 	UVFS_SLOT_FILLING,	/* a sender copies its request in */
 	UVFS_SLOT_READY,	/* waiting for the daemon to take it */
 	UVFS_SLOT_INFLIGHT,	/* the daemon owns it */
+	UVFS_SLOT_DONE,		/* answered or failed; the waiter frees it */
 };
 
-struct uvfs_req;
+struct uvfs_args;
 
+/* A slot's request state: under the queue's lock (see "Object lifetimes"). */
 struct uvfs_slot {
-	struct uvfs_req *req;
+	struct uvfs_args *args;	/* the waiting sender's; NULL if none */
+	u64 unique;
+	u32 opcode;
+	int error;		/* the result, once DONE */
 	u8 state;
+	bool waiter;		/* a sender waits and frees the slot */
+	bool noreply;
+	bool background;	/* counted in conn->nbackground */
+	wait_queue_head_t waitq;	/* the waiting sender sleeps here */
+};
+
+/*
+ * The serving thread as the senders see it (q->dstate; a hint for the
+ * sender's spin, never for correctness): in UVFS_IOC_WAIT busy-polling, in
+ * userland serving what it took, or asleep in WAIT.
+ */
+enum uvfs_daemon_state {
+	UVFS_DAEMON_BUSY = UVFS_CHAN_DAEMON_BUSY,
+	UVFS_DAEMON_POLLING = UVFS_CHAN_DAEMON_POLLING,
+	UVFS_DAEMON_SLEEPING = UVFS_CHAN_DAEMON_SLEEPING,
 };
 
 /*
  * One queue of the channel.  Its arrays are allocated at setup (under
  * conn->setup_lock, before setup_done is published) and stay put; what is
- * in them changes only under lock.  Wait conditions peek at nfree and
- * ready_count with READ_ONCE and take lock before acting.
+ * in them changes only under lock.  Wait conditions peek at nfree,
+ * ready_count and kick with READ_ONCE and take lock before acting.
+ *
+ * Lazy requests (background and no-reply: RELEASE, FORGET) are made ready
+ * without waking a sleeping daemon: they ride with the next wake-up the
+ * queue gets anyway.  kick is what wakes the sleeping daemon: set by a
+ * synchronous request, by UVFS_LAZY_MAX lazy ones, by a sender that finds
+ * no free slot, by uvfs_chan_kick() (unmount, forget batches) and by
+ * lazy_timer, armed for UVFS_LAZY_DELAY_MS when the first lazy request
+ * finds the queue quiet.
  */
 struct uvfs_queue {
 	spinlock_t lock;
 	wait_queue_head_t waitq;	/* daemon awaits requests; own lock */
 	wait_queue_head_t slotq;	/* senders await a slot; own lock */
-	struct uvfs_slot *slots;	/* their req and state: under lock */
+	struct uvfs_slot *slots;	/* under lock */
 	u16 *freelist;			/* stack of free slots: under lock */
 	unsigned int nfree;		/* under lock */
 	u16 *ready;			/* FIFO of ready slots: under lock */
 	unsigned int ready_head;	/* under lock */
 	unsigned int ready_count;	/* under lock */
+	unsigned int nlazy;		/* lazy among ready: under lock */
+	bool kick;			/* wake the daemon: see above */
+	bool timer_ready;		/* lazy_timer was set up */
+	struct timer_list lazy_timer;
+	/* the serving thread: written by it, read by senders (hints) */
+	int dstate;			/* enum uvfs_daemon_state */
+	int dcpu;			/* where it last ran WAIT */
+	u32 spin_ns;			/* adaptive busy-poll of WAIT */
+	u32 spin_max;			/* its cap: the last WAIT's spin_us */
+	struct uvfs_chan_hdr *hdr;	/* the shared header page: written only */
 	void *base;			/* the queue's area: set at setup */
 };
 
@@ -97,7 +151,7 @@ struct uvfs_conn {
 	void *area;			/* vmalloc_user, shared with daemon */
 	struct uvfs_queue *queues;
 	atomic64_t unique;
-	atomic_t nbackground;		/* background requests in flight */
+	atomic_t nbackground;		/* lazy requests in slots */
 	wait_queue_head_t bg_waitq;
 	unsigned long nosys[BITS_TO_LONGS(UVFS_OP_MAX)];
 	/* the mounted super block, for notifications; NULL if none */
@@ -144,20 +198,6 @@ struct uvfs_args {
 	unsigned int out_size;
 };
 
-struct uvfs_req {
-	refcount_t count;
-	struct uvfs_conn *conn;
-	struct uvfs_queue *q;
-	struct uvfs_args *args;	/* NULL once the sender gave up */
-	u64 unique;
-	u32 opcode;
-	int error;
-	bool done;
-	bool noreply;
-	bool background;
-	wait_queue_head_t waitq;
-};
-
 /* ---- the file system's objects ---- */
 
 struct uvfs_fs {
@@ -182,7 +222,7 @@ struct uvfs_fs {
 	spinlock_t forget_lock;
 	struct list_head forget_list;
 	unsigned int nforget;
-	struct work_struct forget_work;
+	struct delayed_work forget_work;
 	struct mutex forget_send_lock;	/* serialises the senders */
 	struct uvfs_forget_one *forget_buf;	/* UVFS_FORGET_BATCH */
 };
@@ -273,6 +313,7 @@ void uvfs_conn_shutdown(struct uvfs_conn *conn);
 ssize_t uvfs_send(struct uvfs_conn *conn, struct uvfs_args *args);
 unsigned int uvfs_max_payload(struct uvfs_conn *conn);
 void uvfs_wait_background(struct uvfs_conn *conn);
+void uvfs_chan_kick(struct uvfs_conn *conn);
 void uvfs_warn_bad_reply(u32 opcode, const char *why);
 int uvfs_chan_init(void);
 void uvfs_chan_exit(void);
@@ -373,6 +414,15 @@ static inline void uvfs_set_amtime(struct inode *inode, struct timespec64 a,
 	inode->i_atime = a;
 	inode->i_mtime = m;
 }
+#endif
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 16, 0)
+#define timer_container_of(var, callback_timer, timer_fieldname) \
+	from_timer(var, callback_timer, timer_fieldname)
+#endif
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define timer_delete_sync(t) del_timer_sync(t)
+#define timer_delete(t) del_timer(t)
 #endif
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)

@@ -11,6 +11,10 @@
  * READDIR and LISTXATTR payloads can be built there directly (outbuf).  A
  * reply sent by the queue's own thread is committed by its next WAIT; one
  * sent by any other thread is committed at once with UVFS_IOC_COMMIT.
+ * WAIT polls the queue for up to -o spin= microseconds (spin_us; the kernel
+ * adapts the poll below that) before it sleeps.  The per-request state is
+ * preallocated (one kmod_req per slot) and the WAIT argument lives on the
+ * thread's stack: the serving loop allocates nothing and takes no lock.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -225,8 +229,9 @@ static void *kmod_thread(void *arg)
 
 	tls_queue = q;
 	while (!atomic_load(&k->stop)) {
-		memset(&w, 0, sizeof(w));
 		w.queue = q->idx;
+		w.nready = 0;
+		w.spin_us = k->se->opts.spin_us;
 		w.ndone = q->ndone;
 		memcpy(w.done, q->done, q->ndone * sizeof(q->done[0]));
 		if (ioctl(k->fd, UVFS_IOC_WAIT, &w) < 0) {

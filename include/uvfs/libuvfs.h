@@ -27,8 +27,9 @@ struct uvfs_session_opts {
 	const char *fsname;	/* -o fsname= (default: SOURCE) */
 	const char *subtype;	/* -o subtype= (default: backend name) */
 	const char *backend_opts;	/* -o options for the backend, or NULL */
-	/* -o spin=: after serving a request, the FUSE transport polls this
-	 * many microseconds for the next one before it sleeps */
+	/* -o spin=: after serving a request, the transport polls this many
+	 * microseconds for the next one before it sleeps (FUSE: in userland;
+	 * kmod: UVFS_IOC_WAIT's spin_us, which the kernel adapts below it) */
 	unsigned int spin_us;
 	/*
 	 * -o uid=,gid=,umask=: every attribute reply shows this owner, group

@@ -33,6 +33,13 @@
  *                shared-memory channel layout.  (Before any release,
  *                UVFS_IOC_NOTIFY's argument became the message itself.)
  *  1.1  2026-12  the fast path (issue 10):
+ *                - the channel's header page gets struct uvfs_chan_hdr
+ *                  (kernel-written state and counters of the queue);
+ *                - UVFS_IOC_WAIT's spin_us is honoured: an adaptive
+ *                  busy-poll of up to spin_us before sleeping;
+ *                - background and no-reply requests (RELEASE,
+ *                  RELEASEDIR, FORGET) may wait a few ms in the ring
+ *                  before the daemon is woken for them.
  */
 #ifndef UVFS_PROTO_H
 #define UVFS_PROTO_H
@@ -449,8 +456,8 @@ struct uvfs_notify_inval_entry {
  * mmaps the whole area.  Queue q lives at offset q * queue_stride; inside it
  * a header page, then depth slots of slot_size bytes.  A slot holds one
  * request (uvfs_in_header + args + payload) and, once served, its reply
- * (uvfs_out_header + payload) written over it.  The header page is
- * reserved (zero) for now.  slot_size is a multiple of the page size and
+ * (uvfs_out_header + payload) written over it.  The header page starts
+ * with a struct uvfs_chan_hdr (1.1; the rest is reserved).  slot_size is a multiple of the page size and
  * leaves one page for headers and arguments: the largest READ/WRITE payload
  * is slot_size - 4096 (the kernel announces it in uvfs_init_in.max_write).
  *
@@ -482,7 +489,17 @@ struct uvfs_chan_setup {
  * skipped.  Errors: EINTR (a signal: call again), ENODEV (the file system
  * was unmounted and DESTROY answered: stop serving), ENOTCONN (channel
  * aborted), EINVAL (bad queue / ndone / no SETUP yet).
- * spin_us is reserved (busy-poll before sleeping; ignored for now).
+ * spin_us (1.1): when nothing is ready, poll the queue for up to this many
+ * microseconds (capped at 1000) before sleeping; 0 sleeps at once.  The
+ * kernel adapts the actual poll below that cap: it halves it when a poll
+ * finds nothing and doubles it when a poll, or a request arriving soon
+ * after the thread fell asleep, shows it would pay.
+ *
+ * Background and no-reply requests (RELEASE, RELEASEDIR, FORGET) do not
+ * wake a sleeping daemon by themselves: they are handed out with the next
+ * request that does, or after a few milliseconds, or when many are queued
+ * (1.1).  In one queue, requests are handed out in the order they were
+ * made ready.
  *
  * UVFS_IOC_COMMIT: the same struct; only commits done[], never sleeps and
  * returns nready = 0.  For replies sent by a thread other than the queue's
@@ -515,6 +532,31 @@ struct uvfs_chan_wait {
 #define UVFS_IOC_SHUTDOWN _IO(UVFS_IOC_MAGIC, 5)
 
 #define UVFS_CHAN_HDR_SIZE 4096	/* header page at the start of a queue */
+
+/*
+ * The header page of a queue (1.1): written by the kernel only, for the
+ * daemon's statistics and for tests.  The kernel never reads it back and
+ * never decides anything from it: a daemon that scribbles over it changes
+ * nothing but the numbers it reads.
+ */
+#define UVFS_CHAN_HDR_MAGIC 0x75766871	/* "uvhq" */
+
+#define UVFS_CHAN_DAEMON_BUSY 0		/* serving what its WAIT returned */
+#define UVFS_CHAN_DAEMON_POLLING 1	/* in WAIT, busy-polling the queue */
+#define UVFS_CHAN_DAEMON_SLEEPING 2	/* in WAIT, asleep */
+
+struct uvfs_chan_hdr {
+	__u32 magic;		/* UVFS_CHAN_HDR_MAGIC once set up */
+	__u32 daemon_state;	/* UVFS_CHAN_DAEMON_* of the serving thread */
+	__u32 spin_ns;		/* the WAIT poll the kernel uses now */
+	__u32 padding;
+	__u64 requests;		/* requests made ready */
+	__u64 lazy;		/* of which did not wake the daemon at once */
+	__u64 wakeups;		/* wake-ups of a sleeping serving thread */
+	__u64 spin_hits;	/* WAIT polls that found a request */
+	__u64 spin_misses;	/* WAIT polls that ended in sleep */
+	__u64 sender_spins;	/* replies a sender saw while polling */
+};
 #define UVFS_CHAN_MAX_QUEUES 64
 #define UVFS_CHAN_MAX_DEPTH 1024
 #define UVFS_CHAN_MIN_SLOT 8192
@@ -563,5 +605,8 @@ UVFS_STATIC_ASSERT(sizeof(struct uvfs_notify_inval_inode) == 24, "inval_inode");
 UVFS_STATIC_ASSERT(sizeof(struct uvfs_notify_inval_entry) == 16, "inval_entry");
 UVFS_STATIC_ASSERT(sizeof(struct uvfs_chan_setup) == 32, "chan_setup");
 UVFS_STATIC_ASSERT(sizeof(struct uvfs_chan_wait) == 272, "chan_wait");
+UVFS_STATIC_ASSERT(sizeof(struct uvfs_chan_hdr) == 64, "chan_hdr");
+UVFS_STATIC_ASSERT(sizeof(struct uvfs_chan_hdr) <= UVFS_CHAN_HDR_SIZE,
+		   "chan_hdr fits its page");
 
 #endif /* UVFS_PROTO_H */

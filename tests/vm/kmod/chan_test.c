@@ -8,8 +8,12 @@
  * invalid file type, a short payload, an oversized READ, bad directory
  * records, a node id 0 for MKDIR, ENOSYS (must be remembered), and no
  * reply at all (the waiter must be killable; a late reply must be
- * harmless).  Finally the server is killed: a waiting request and new ones
- * fail with ENOTCONN, and the mount can be unmounted.
+ * harmless).  The server polls (spin_us) and scribbles over the unused
+ * part of the queue's header page before every WAIT; the test checks the
+ * kernel's counters there (requests, lazy RELEASE, polls), then fills the
+ * whole header with garbage: requests must still be served.  Finally the
+ * server is killed: a waiting request and new ones fail with ENOTCONN, and
+ * the mount can be unmounted.
  *
  * Prints one line per check and "N passed, M failed".
  *
@@ -287,8 +291,12 @@ static void server(int fd)
 	for (;;) {
 		memset(&w, 0, sizeof(w));
 		w.ndone = ndone;
+		w.spin_us = 200;
 		memcpy(w.done, done, ndone * sizeof(done[0]));
 		ndone = 0;
+		/* the kernel must not care what the daemon writes there */
+		memset(area + sizeof(struct uvfs_chan_hdr), 0xa5,
+		       UVFS_CHAN_HDR_SIZE - sizeof(struct uvfs_chan_hdr));
 		if (ioctl(fd, UVFS_IOC_WAIT, &w) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -427,6 +435,40 @@ static int do_readdir(const char *p)
 	closedir(d);
 	errno = err;
 	return err ? -1 : 0;
+}
+
+/*
+ * The queue's header page: what the kernel counts there, and that garbage
+ * written over it changes nothing (the kernel only ever writes it).
+ */
+static void header_checks(void)
+{
+	volatile struct uvfs_chan_hdr *h = (struct uvfs_chan_hdr *)area;
+	uint64_t lazy, req;
+	char p[512];
+	int fd;
+
+	CHECK(h->magic == UVFS_CHAN_HDR_MAGIC && h->requests >= 1,
+	      "header page: magic, %llu request(s) counted",
+	      (unsigned long long)h->requests);
+	CHECK(h->spin_hits + h->spin_misses > 0 && h->spin_ns <= 200000,
+	      "WAIT polls before sleeping (%llu hits, %llu misses, now %u ns)",
+	      (unsigned long long)h->spin_hits,
+	      (unsigned long long)h->spin_misses, h->spin_ns);
+	lazy = h->lazy;
+	snprintf(p, sizeof(p), "%s/file", mnt);
+	fd = open(p, O_RDONLY);
+	if (fd >= 0)
+		close(fd);
+	CHECK(fd >= 0 && h->lazy > lazy, "RELEASE is queued lazily");
+	memset(area, 0x5a, sizeof(struct uvfs_chan_hdr));
+	req = h->requests;
+	CHECK(path_errno(do_stat, "nosuch-hdr") == ENOENT &&
+	      h->magic == 0x5a5a5a5a && h->requests != req,
+	      "garbage in the header page: requests still served");
+	fd = open(p, O_RDONLY);
+	CHECK(fd >= 0 && close(fd) == 0 && path_errno(do_stat, "file") == 0,
+	      "open, close, lookup after the garbage");
 }
 
 static int ioctl_checks(int fd)
@@ -1559,6 +1601,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	notify_checks(fd);
+	header_checks();
 	/* Only the server holds the channel now: its death aborts it. */
 	close(fd);
 	munmap(area, cs.mmap_size);
