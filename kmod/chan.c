@@ -720,7 +720,10 @@ static void uvfs_set_spin(struct uvfs_queue *q, u64 spin_ns)
  * Busy-poll q before sleeping, for its adaptive spin_ns (at most spin_max
  * ns).  True if a request (or a reason to stop) came: the poll doubles;
  * false if the poll ran out (it halves) or must yield (need_resched, a
- * signal: it stays).  The caller then sleeps.
+ * signal: it stays).  The caller then sleeps; if it is woken within
+ * spin_max of falling idle, the poll grows to twice that idle time.  So a
+ * daemon whose requests come further apart than spin_max stops polling,
+ * and one whose requests come close together polls just long enough.
  */
 static bool uvfs_wait_poll(struct uvfs_conn *conn, struct uvfs_queue *q,
 			   u64 spin_max)
@@ -758,7 +761,7 @@ static long uvfs_ioc_wait(struct uvfs_conn *conn, void __user *uarg,
 {
 	struct uvfs_chan_wait w;
 	struct uvfs_queue *q;
-	u64 spin_max, t0;
+	u64 spin_max, idle0 = 0, idle;
 	long ret;
 	int cret;
 
@@ -794,10 +797,11 @@ static long uvfs_ioc_wait(struct uvfs_conn *conn, void __user *uarg,
 			ret = -ENODEV;
 			break;
 		}
+		if (!idle0)
+			idle0 = local_clock();
 		if (spin_max && uvfs_wait_poll(conn, q, spin_max))
 			continue;
 		uvfs_set_dstate(q, UVFS_DAEMON_SLEEPING);
-		t0 = local_clock();
 		ret = wait_event_interruptible(q->waitq,
 				READ_ONCE(q->kick) ||
 				!READ_ONCE(conn->connected) ||
@@ -808,11 +812,15 @@ static long uvfs_ioc_wait(struct uvfs_conn *conn, void __user *uarg,
 			break;
 		}
 		q->hdr->wakeups++;
-		/* Woken soon after falling asleep: a poll would have paid. */
-		if (spin_max && local_clock() - t0 < spin_max)
-			uvfs_set_spin(q, clamp_t(u64,
-						 READ_ONCE(q->spin_ns) * 2,
-						 NSEC_PER_USEC, spin_max));
+		/*
+		 * Woken within spin_max of falling idle: a poll that long
+		 * would have caught it; poll twice the idle time next.
+		 */
+		idle = local_clock() - idle0;
+		if (spin_max && idle < spin_max &&
+		    2 * idle > READ_ONCE(q->spin_ns))
+			uvfs_set_spin(q, clamp_t(u64, 2 * idle, NSEC_PER_USEC,
+						 spin_max));
 		WRITE_ONCE(q->dcpu, raw_smp_processor_id());
 	}
 out_copy:

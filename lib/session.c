@@ -299,4 +299,17 @@ void uvfs_session_print_stats(struct uvfs_session *se, FILE *out)
 		fprintf(out, "%-16s %10lu %10lu %12.1f\n", uvfs_opname(op),
 			calls, errs, (double)ns / (double)calls / 1000.0);
 	}
+	if (se->have_chan_stats) {
+		const struct uvfs_chan_hdr *h = &se->chan_stats;
+
+		fprintf(out, "kmod channel: %llu requests (%llu lazy), "
+			"%llu wake-ups, WAIT polls: %llu found a request, "
+			"%llu ran out; %llu replies seen by a polling sender\n",
+			(unsigned long long)h->requests,
+			(unsigned long long)h->lazy,
+			(unsigned long long)h->wakeups,
+			(unsigned long long)h->spin_hits,
+			(unsigned long long)h->spin_misses,
+			(unsigned long long)h->sender_spins);
+	}
 }

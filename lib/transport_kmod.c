@@ -480,6 +480,31 @@ int uvfs_kmod_loop(struct uvfs_kmod *k)
 	return ret;
 }
 
+/* Sum the kernel's counters of every queue's header page into the session. */
+static void kmod_save_stats(struct uvfs_kmod *k)
+{
+	struct uvfs_chan_hdr *sum = &k->se->chan_stats;
+	unsigned int i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < k->cs.nqueues; i++) {
+		struct uvfs_chan_hdr h;
+
+		if (!k->queues[i].base)
+			return;
+		memcpy(&h, k->queues[i].base, sizeof(h));
+		if (h.magic != UVFS_CHAN_HDR_MAGIC)
+			return;	/* a kernel before 1.1: no counters */
+		sum->requests += h.requests;
+		sum->lazy += h.lazy;
+		sum->wakeups += h.wakeups;
+		sum->spin_hits += h.spin_hits;
+		sum->spin_misses += h.spin_misses;
+		sum->sender_spins += h.sender_spins;
+	}
+	k->se->have_chan_stats = true;
+}
+
 void uvfs_kmod_free(struct uvfs_kmod *k)
 {
 	unsigned int i;
@@ -487,6 +512,8 @@ void uvfs_kmod_free(struct uvfs_kmod *k)
 	if (!k)
 		return;
 	stop_threads(k);
+	if (k->se && k->area && k->queues)
+		kmod_save_stats(k);
 	if (k->se && k->se->tp == &kmod_ops) {
 		k->se->tp = NULL;
 		k->se->tp_priv = NULL;

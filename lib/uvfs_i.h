@@ -125,6 +125,9 @@ struct uvfs_session {
 	bool mounted;
 	char subtype_buf[32];		/* uvfs_mount_set_subtype() */
 	struct uvfs_opstats stats[UVFS_OP_MAX];
+	/* kmod: the queues' header counters, summed when the channel goes */
+	bool have_chan_stats;
+	struct uvfs_chan_hdr chan_stats;
 };
 
 /*
