@@ -492,8 +492,9 @@ struct uvfs_chan_setup {
  * spin_us (1.1): when nothing is ready, poll the queue for up to this many
  * microseconds (capped at 1000) before sleeping; 0 sleeps at once.  The
  * kernel adapts the actual poll below that cap: it halves it when a poll
- * finds nothing and doubles it when a poll, or a request arriving soon
- * after the thread fell asleep, shows it would pay.
+ * finds nothing, doubles it when a poll finds a request, and makes it
+ * twice the idle time when the thread, asleep, is woken within spin_us of
+ * falling idle.
  *
  * Background and no-reply requests (RELEASE, RELEASEDIR, FORGET) do not
  * wake a sleeping daemon by themselves: they are handed out with the next
