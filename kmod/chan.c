@@ -429,7 +429,7 @@ ssize_t uvfs_send(struct uvfs_conn *conn, struct uvfs_args *args)
 		q->kick = true;
 	} else {
 		q->hdr->lazy++;
-		if (++q->nlazy >= UVFS_LAZY_MAX)
+		if (++q->nlazy >= min(UVFS_LAZY_MAX, conn->depth / 2 + 1))
 			q->kick = true;
 		else if (!q->kick && !timer_pending(&q->lazy_timer))
 			mod_timer(&q->lazy_timer, jiffies +

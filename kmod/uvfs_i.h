@@ -61,7 +61,7 @@
 #define UVFS_FORGET_BATCH 64
 #define UVFS_FORGET_DELAY_MS 4	/* gather forgets this long (or a batch) */
 #define UVFS_LAZY_DELAY_MS 4	/* lazy requests wait at most this long */
-#define UVFS_LAZY_MAX 16	/* ... or until this many are queued */
+#define UVFS_LAZY_MAX 16	/* ... or this many (at most depth/2 + 1) */
 #define UVFS_SPIN_MAX_US 1000	/* cap of UVFS_IOC_WAIT's spin_us */
 #define UVFS_SENDER_SPIN_US 50	/* cap of a sender's wait for its reply */
 #define UVFS_SUBTYPE_MAX 32
