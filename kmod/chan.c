@@ -388,6 +388,9 @@ ssize_t uvfs_send(struct uvfs_conn *conn, struct uvfs_args *args)
 		return -ENOSYS;
 	if (!READ_ONCE(conn->connected) || !smp_load_acquire(&conn->setup_done))
 		return -ENOTCONN;
+	/* may allocate blocks: the free-space estimate charges it (file.c) */
+	if (uvfs_space_op(args->opcode))
+		atomic64_inc(&conn->space_ops);
 	for (i = 0; i < args->in_numargs; i++)
 		len += args->in_args[i].size;
 	for (i = 0; i < args->out_numargs; i++)

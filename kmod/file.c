@@ -113,8 +113,12 @@ static int uvfs_file_release(struct inode *inode, struct file *file)
 	if (!ff)
 		return 0;
 	if (ff->writable) {
-		/* Last chance to use this fh for dirty mmap pages. */
-		filemap_write_and_wait(inode->i_mapping);
+		/*
+		 * Last chance to use this fh for dirty pages (mmap, or
+		 * written after the last flush): nothing stays dirty once
+		 * no file is open for writing.
+		 */
+		uvfs_wb_sync(inode, file);
 		spin_lock(&inode->i_lock);
 		list_del_init(&ff->write_entry);
 		spin_unlock(&inode->i_lock);
@@ -142,7 +146,8 @@ static int uvfs_file_flush(struct file *file, fl_owner_t id)
 
 	if (uvfs_is_bad(inode))
 		return -EIO;
-	err = filemap_write_and_wait(inode->i_mapping);
+	/* Written back at close, so that errors reach close(2). */
+	err = uvfs_wb_sync(inode, file);
 	if (err)
 		return err;
 	err = uvfs_send(uvfs_conn_of(inode), &args);
@@ -180,6 +185,10 @@ static int uvfs_file_fsync(struct file *file, loff_t start, loff_t end,
 	if (uvfs_is_bad(file_inode(file)))
 		return -EIO;
 	err = file_write_and_wait_range(file, start, end);
+	if (err)
+		return err;
+	/* the times after the data, both before FSYNC */
+	err = uvfs_wb_flush_attr(file_inode(file), file);
 	if (err)
 		return err;
 	return uvfs_send_fsync(file, UVFS_OP_FSYNC, datasync);
@@ -299,11 +308,253 @@ static long uvfs_file_fallocate(struct file *file, int mode, loff_t offset,
 		goto out_unlock;
 	if (zeroes)
 		truncate_pagecache_range(inode, offset, end - 1);
+	if (!(mode & FALLOC_FL_PUNCH_HOLE))
+		uvfs_space_forget(UVFS_FS(inode->i_sb));	/* allocated */
 	if (grows && end > i_size_read(inode))
 		i_size_write(inode, end);
 out_unlock:
 	inode_unlock(inode);
 	return err;
+}
+
+/* ---- writeback mode: attributes the kernel owns ---- */
+
+/*
+ * Does the kernel own i_size, mtime and ctime of inode (writeback mode):
+ * pages the daemon has not seen, or times not yet sent?  Attribute
+ * replies then leave those alone (uvfs_change_attr()).
+ */
+bool uvfs_wb_owns_attr(struct inode *inode)
+{
+	struct address_space *mapping = inode->i_mapping;
+
+	if (!UVFS_FS(inode->i_sb)->writeback || !S_ISREG(inode->i_mode))
+		return false;
+	return test_bit(UVFS_I_WB_ATTR, &UVFS_I(inode)->state) ||
+	       mapping_tagged(mapping, PAGECACHE_TAG_DIRTY) ||
+	       mapping_tagged(mapping, PAGECACHE_TAG_WRITEBACK);
+}
+
+/*
+ * Send the kernel's mtime and ctime (UVFS_I_WB_ATTR) in a SETATTR, after
+ * the data they stamp (the caller wrote the pages back).  The size needs
+ * no SETATTR: the data written back ends where i_size does.  On failure
+ * the bit stays set, so the next flush tries again.
+ */
+int uvfs_wb_flush_attr(struct inode *inode, struct file *file)
+{
+	struct uvfs_setattr_in in = {
+		.valid = UVFS_SET_MTIME | UVFS_SET_CTIME,
+	};
+	struct uvfs_attr_out out;
+	struct uvfs_args args = {
+		.opcode = UVFS_OP_SETATTR,
+		.nodeid = uvfs_nodeid(inode),
+		.in_numargs = 1,
+		.in_args[0] = { sizeof(in), &in },
+		.out_numargs = 1,
+		.out_args[0] = { sizeof(out), &out },
+	};
+	struct uvfs_inode *ui = UVFS_I(inode);
+	struct timespec64 mt = inode->i_mtime, ct = uvfs_get_ctime(inode);
+	int err;
+
+	if (!test_and_clear_bit(UVFS_I_WB_ATTR, &ui->state))
+		return 0;
+	if (uvfs_is_bad(inode))
+		return -EIO;
+	in.mtime = mt.tv_sec;
+	in.mtimensec = mt.tv_nsec;
+	in.ctime = ct.tv_sec;
+	in.ctimensec = ct.tv_nsec;
+	if (file && file->private_data) {
+		struct uvfs_file *ff = file->private_data;
+
+		in.valid |= UVFS_SET_FH;
+		in.fh = ff->fh;
+	}
+	err = uvfs_send(uvfs_conn_of(inode), &args);
+	if (!err && !uvfs_attr_valid(&out.attr)) {
+		uvfs_warn_bad_reply(UVFS_OP_SETATTR, "invalid attributes");
+		err = -EIO;
+	}
+	if (!err && ((inode->i_mode ^ out.attr.mode) & S_IFMT)) {
+		uvfs_warn_bad_reply(UVFS_OP_SETATTR, "node changed type");
+		uvfs_make_bad(inode);
+		return -EIO;
+	}
+	if (err) {
+		set_bit(UVFS_I_WB_ATTR, &ui->state);
+		uvfs_invalidate_attr(inode);
+		return err;
+	}
+	uvfs_change_attr(inode, &out.attr, out.attr_valid_ns);
+	return 0;
+}
+
+/* Write back every dirty page of inode, wait, then send the times. */
+int uvfs_wb_sync(struct inode *inode, struct file *file)
+{
+	int err, err2;
+
+	err = filemap_write_and_wait(inode->i_mapping);
+	if (!UVFS_FS(inode->i_sb)->writeback || !S_ISREG(inode->i_mode))
+		return err;
+	err2 = uvfs_wb_flush_attr(inode, file);
+	return err ? err : err2;
+}
+
+/* ---- writeback mode: room on the backend ---- */
+
+/*
+ * A buffered write succeeds before the backend has allocated anything, so
+ * the kernel must know there is room, or ENOSPC would only show at
+ * writeback (a lost write and an EIO at close) instead of at the write(2)
+ * that a local file system fails.  The estimate: what the last STATFS
+ * found free, minus what was dirtied since (every byte counted as if it
+ * needed a new block, plus indirect blocks), minus a few blocks for each
+ * request since that may allocate (new names, directory growth, xattr
+ * blocks: conn->space_ops, counted by uvfs_send()).  A write that does not
+ * fit with a margin writes back everything dirty on the file system (so
+ * the backend allocates in the order of the write(2) calls), asks STATFS
+ * again, and if it still does not fit goes write-through: the backend
+ * answers it exactly, short write and all.  Overwrites of allocated
+ * blocks count as new ones: near a full file system they just go
+ * write-through.
+ */
+#define UVFS_SPACE_OP_BLOCKS 4		/* per CREATE, MKDIR, SETXATTR ... */
+#define UVFS_SPACE_MARGIN_BLOCKS 16	/* indirect chains, the odd block */
+
+bool uvfs_space_op(u32 opcode)
+{
+	switch (opcode) {
+	case UVFS_OP_CREATE:
+	case UVFS_OP_MKNOD:
+	case UVFS_OP_MKDIR:
+	case UVFS_OP_SYMLINK:
+	case UVFS_OP_LINK:
+	case UVFS_OP_RENAME:
+	case UVFS_OP_SETXATTR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Worst case of blocks a write of count bytes allocates, in bytes. */
+static s64 uvfs_space_need(struct uvfs_fs *fs, size_t count)
+{
+	return (s64)count + (s64)(count >> 6) + 2 * (s64)fs->space_bsize;
+}
+
+/* Bytes written (or dirtied) outside the page cache's accounting. */
+void uvfs_space_charge(struct uvfs_fs *fs, size_t count)
+{
+	spin_lock(&fs->space_lock);
+	fs->space_pending += uvfs_space_need(fs, count);
+	spin_unlock(&fs->space_lock);
+}
+
+/* Forget the estimate: the next buffered write asks STATFS. */
+void uvfs_space_forget(struct uvfs_fs *fs)
+{
+	spin_lock(&fs->space_lock);
+	fs->space_known = false;
+	spin_unlock(&fs->space_lock);
+}
+
+/* Under space_lock: does a write of count bytes fit?  Charges it if so. */
+static bool uvfs_space_fits(struct uvfs_fs *fs, size_t count, bool reserved)
+{
+	s64 ops = atomic64_read(&fs->conn->space_ops);
+	s64 limit = reserved ? fs->space_free : fs->space_avail;
+	s64 need = uvfs_space_need(fs, count);
+
+	if (!fs->space_known)
+		return false;
+	fs->space_pending += (ops - fs->space_ops_seen) *
+			     UVFS_SPACE_OP_BLOCKS * (s64)fs->space_bsize;
+	fs->space_ops_seen = ops;
+	if (fs->space_pending + need +
+	    UVFS_SPACE_MARGIN_BLOCKS * (s64)fs->space_bsize > limit)
+		return false;
+	fs->space_pending += need;
+	return true;
+}
+
+/* Write back everything dirty, then ask STATFS how much is free. */
+static void uvfs_space_refresh(struct super_block *sb)
+{
+	struct uvfs_fs *fs = UVFS_FS(sb);
+	struct uvfs_statfs_out out = {};
+	struct uvfs_args args = {
+		.opcode = UVFS_OP_STATFS,
+		.nodeid = UVFS_ROOT_ID,
+		.out_numargs = 1,
+		.out_args[0] = { sizeof(out), &out },
+	};
+	s64 ops, before;
+	u32 bsize;
+	int err;
+
+	/*
+	 * What was charged before the sync is on the backend after it; what
+	 * other writers charge meanwhile may not be yet, so it stays.
+	 */
+	spin_lock(&fs->space_lock);
+	before = fs->space_pending;
+	spin_unlock(&fs->space_lock);
+	/*
+	 * sync_inodes_sb() wants s_umount; taking it under the inode lock is
+	 * safe here: a writer holds no page lock, and umount cannot start
+	 * while the file is open (uvfs has no freeze_fs).
+	 */
+	down_read(&sb->s_umount);
+	sync_inodes_sb(sb);
+	up_read(&sb->s_umount);
+	ops = atomic64_read(&fs->conn->space_ops);
+	err = uvfs_send(fs->conn, &args);
+	bsize = out.frsize ? out.frsize : out.bsize;
+	spin_lock(&fs->space_lock);
+	fs->space_known = !err;
+	fs->space_pending = max_t(s64, fs->space_pending - before, 0);
+	fs->space_ops_seen = ops;
+	fs->space_bsize = clamp_t(u32, bsize, 512, 1U << 20);
+	if (!err && !out.blocks) {
+		/* no size (a backend without statfs): no limit known */
+		fs->space_free = S64_MAX / 4;
+		fs->space_avail = S64_MAX / 4;
+	} else if (!err) {
+		fs->space_free = (s64)min_t(u64, out.bfree, S64_MAX / 4 /
+					    fs->space_bsize) * fs->space_bsize;
+		fs->space_avail = (s64)min_t(u64, out.bavail, S64_MAX / 4 /
+					     fs->space_bsize) *
+				  fs->space_bsize;
+	}
+	spin_unlock(&fs->space_lock);
+}
+
+/*
+ * May a buffered write of count bytes go into the page cache?  False: do
+ * it write-through (everything dirty before it was written back).
+ * Reserved blocks count for whoever may use them on a local ext2.
+ */
+bool uvfs_space_reserve(struct inode *inode, size_t count)
+{
+	struct uvfs_fs *fs = UVFS_FS(inode->i_sb);
+	bool reserved = has_capability_noaudit(current, CAP_SYS_RESOURCE);
+	bool ok;
+
+	spin_lock(&fs->space_lock);
+	ok = uvfs_space_fits(fs, count, reserved);
+	spin_unlock(&fs->space_lock);
+	if (ok)
+		return true;
+	uvfs_space_refresh(inode->i_sb);
+	spin_lock(&fs->space_lock);
+	ok = uvfs_space_fits(fs, count, reserved);
+	spin_unlock(&fs->space_lock);
+	return ok;
 }
 
 /* ---- data ---- */
@@ -357,38 +608,54 @@ static ssize_t uvfs_send_write(struct file *file, const void *buf,
 	return out.size;
 }
 
-static ssize_t uvfs_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
+/*
+ * A WRITE of count bytes at pos failed with ENOSPC.  A backend may refuse
+ * a WRITE whole when its blocks do not all fit (the ext2 backend does),
+ * while a local file system fills page after page and stops at the first
+ * that gets no block: a short write.  Find that prefix, one page-sized
+ * WRITE at a time (only ever near a full file system).
+ */
+static ssize_t uvfs_write_pages_that_fit(struct file *file, const char *buf,
+					 size_t count, loff_t pos)
+{
+	size_t done = 0;
+	ssize_t ret = -ENOSPC;
+
+	if (count <= PAGE_SIZE - (pos & (PAGE_SIZE - 1)))
+		return -ENOSPC;	/* one page already: nothing smaller */
+	while (done < count) {
+		size_t n = min_t(size_t, count - done,
+				 PAGE_SIZE - ((pos + done) & (PAGE_SIZE - 1)));
+
+		ret = uvfs_send_write(file, buf + done, n, pos + done);
+		if (ret <= 0)
+			break;
+		done += ret;
+		if ((size_t)ret < n)
+			break;
+	}
+	return done ? done : (ret < 0 ? ret : -ENOSPC);
+}
+
+/*
+ * Write-through: WRITE from a bounce buffer, up to max_write bytes per
+ * request; the cached pages of the range are written back first and
+ * dropped after.  Called with the inode locked and the write checked.
+ */
+static ssize_t uvfs_write_through(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct file *file = iocb->ki_filp;
 	struct inode *inode = file_inode(file);
 	struct uvfs_fs *fs = UVFS_FS(inode->i_sb);
 	size_t chunk = min_t(size_t, iov_iter_count(from), fs->max_write);
 	ssize_t written = 0, ret;
-	void *buf = NULL;
-	loff_t pos;
+	void *buf;
+	loff_t pos = iocb->ki_pos;
 
-	if (uvfs_is_bad(inode))
-		return -EIO;
-	inode_lock(inode);
-	if (iocb->ki_flags & IOCB_APPEND) {
-		ret = uvfs_update_attr(inode, file, true);
-		if (ret)
-			goto out_unlock;
-	}
-	ret = generic_write_checks(iocb, from);
-	if (ret <= 0)
-		goto out_unlock;
-	ret = file_remove_privs(file);
-	if (ret)
-		goto out_unlock;
-	chunk = min_t(size_t, iov_iter_count(from), fs->max_write);
 	buf = kvmalloc(chunk, GFP_KERNEL);
-	ret = -ENOMEM;
 	if (!buf)
-		goto out_unlock;
-
-	pos = iocb->ki_pos;
-	/* Dirty mmap pages in the range go first, then get dropped. */
+		return -ENOMEM;
+	/* Dirty pages in the range go first, then get dropped. */
 	ret = filemap_write_and_wait_range(inode->i_mapping, pos,
 					   pos + iov_iter_count(from) - 1);
 	if (ret)
@@ -402,6 +669,8 @@ static ssize_t uvfs_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 			break;
 		}
 		ret = uvfs_send_write(file, buf, copied, pos);
+		if (ret == -ENOSPC)
+			ret = uvfs_write_pages_that_fit(file, buf, copied, pos);
 		if (ret < 0) {
 			iov_iter_revert(from, copied);
 			break;
@@ -421,12 +690,78 @@ static ssize_t uvfs_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	}
 	iocb->ki_pos = pos;
 	uvfs_invalidate_attr(inode);	/* mtime, ctime, blocks */
+	if (written)
+		uvfs_space_charge(fs, written);
 out_free:
 	kvfree(buf);
+	return written ? written : ret;
+}
+
+/*
+ * write(2).  Without UVFS_INIT_WRITEBACK, and for O_DIRECT and DIRECT_IO
+ * opens, write-through (above): the daemon has the data when write(2)
+ * returns.  In writeback mode the data goes into the page cache
+ * (write_begin/write_end in pagecache.c), the kernel sets i_size and
+ * stamps mtime/ctime (file_update_time; UVFS_I_WB_ATTR), and writepages
+ * sends one WRITE per dirty run later; the times follow in a SETATTR
+ * (uvfs_wb_flush_attr) at close, fsync, stat and ->write_inode.  A write
+ * that might not find room on the backend (uvfs_space_reserve) is done
+ * write-through after everything dirty was written back, so ENOSPC comes
+ * back from the same write(2) call as on a local file system.
+ */
+static ssize_t uvfs_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct file *file = iocb->ki_filp;
+	struct inode *inode = file_inode(file);
+	struct uvfs_fs *fs = UVFS_FS(inode->i_sb);
+	struct uvfs_file *ff = file->private_data;
+	bool direct = (iocb->ki_flags & IOCB_DIRECT) ||
+		      (ff && (ff->open_flags & UVFS_OPEN_DIRECT_IO));
+	ssize_t ret;
+	loff_t pos0;
+
+	if (uvfs_is_bad(inode))
+		return -EIO;
+	inode_lock(inode);
+	/*
+	 * O_APPEND needs the current size; a buffered write needs to know
+	 * where EOF is, to read or zero the partial pages.  While the kernel
+	 * owns the size (dirty pages), the reply leaves it alone.
+	 */
+	if (((iocb->ki_flags & IOCB_APPEND) || (fs->writeback && !direct)) &&
+	    !uvfs_wb_owns_attr(inode)) {
+		ret = uvfs_update_attr(inode, file,
+				       iocb->ki_flags & IOCB_APPEND);
+		if (ret)
+			goto out_unlock;
+	}
+	ret = generic_write_checks(iocb, from);
+	if (ret <= 0)
+		goto out_unlock;
+	ret = file_remove_privs(file);
+	if (ret)
+		goto out_unlock;
+	if (!fs->writeback) {
+		ret = uvfs_write_through(iocb, from);
+		goto out_unlock;
+	}
+	ret = file_update_time(file);
+	if (ret)
+		goto out_unlock;
+	set_bit(UVFS_I_WB_ATTR, &UVFS_I(inode)->state);
+	if (direct || !uvfs_space_reserve(inode, iov_iter_count(from))) {
+		ret = uvfs_write_through(iocb, from);
+		goto out_unlock;
+	}
+	pos0 = iocb->ki_pos;
+	ret = generic_perform_write(iocb, from);
+	/* (before 6.x it is the caller that moves ki_pos) */
+	if (ret > 0 && iocb->ki_pos == pos0)
+		iocb->ki_pos += ret;
 out_unlock:
 	inode_unlock(inode);
-	if (written > 0)
-		return generic_write_sync(iocb, written);
+	if (ret > 0)
+		ret = generic_write_sync(iocb, ret);
 	return ret;
 }
 

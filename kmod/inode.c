@@ -77,6 +77,8 @@ void uvfs_change_attr(struct inode *inode, const struct uvfs_attr *a,
 	loff_t oldsize = i_size_read(inode);
 	struct timespec64 oldmtime = inode->i_mtime;
 	struct timespec64 oldctime = uvfs_get_ctime(inode);
+	/* writeback mode: the kernel's size and times are newer */
+	bool owned = uvfs_wb_owns_attr(inode);
 
 	at.tv_sec = a->atime;
 	at.tv_nsec = a->atimensec;
@@ -95,14 +97,19 @@ void uvfs_change_attr(struct inode *inode, const struct uvfs_attr *a,
 	inode->i_uid = make_kuid(&init_user_ns, a->uid);
 	inode->i_gid = make_kgid(&init_user_ns, a->gid);
 	inode->i_blocks = a->blocks;
-	uvfs_set_amtime(inode, at, mt);
-	uvfs_set_ctime(inode, ct);
-	i_size_write(inode, a->size);
+	if (owned) {
+		mt = oldmtime;
+		uvfs_set_amtime(inode, at, mt);
+	} else {
+		uvfs_set_amtime(inode, at, mt);
+		uvfs_set_ctime(inode, ct);
+		i_size_write(inode, a->size);
+	}
 	WRITE_ONCE(UVFS_I(inode)->attr_expires, uvfs_expiry(attr_valid_ns));
 	clear_bit(UVFS_I_STAT_STALE, &UVFS_I(inode)->state);
 	spin_unlock(&inode->i_lock);
 
-	if (S_ISREG(inode->i_mode)) {
+	if (S_ISREG(inode->i_mode) && !owned) {
 		/* Changed behind our back: drop cached pages. */
 		if ((loff_t)a->size < oldsize)
 			truncate_pagecache(inode, a->size);
@@ -178,7 +185,10 @@ retry:
 			}
 		}
 		inode->i_mode = attr->mode & S_IFMT;
-		inode->i_flags |= S_NOATIME | S_NOCMTIME;
+		inode->i_flags |= S_NOATIME;
+		/* writeback mode: the kernel stamps mtime/ctime of writes */
+		if (!UVFS_FS(sb)->writeback || !S_ISREG(attr->mode))
+			inode->i_flags |= S_NOCMTIME;
 		uvfs_set_inode_ops(inode);
 		if (S_ISCHR(attr->mode) || S_ISBLK(attr->mode) ||
 		    S_ISFIFO(attr->mode) || S_ISSOCK(attr->mode))
@@ -438,6 +448,17 @@ int uvfs_getattr(struct user_namespace *ns, const struct path *path,
 		return -EIO;
 	if (!uvfs_allowed(UVFS_FS(inode->i_sb)))
 		return -EACCES;
+	/*
+	 * Writeback mode: dirty data goes out first, then the times, so
+	 * that size, times and blocks are what a local file system shows.
+	 */
+	if ((flags & AT_STATX_SYNC_TYPE) != AT_STATX_DONT_SYNC &&
+	    uvfs_wb_owns_attr(inode)) {
+		/* a writeback error is for fsync and close to report */
+		filemap_fdatawrite(inode->i_mapping);
+		filemap_fdatawait_keep_errors(inode->i_mapping);
+		uvfs_wb_flush_attr(inode, NULL);
+	}
 	if ((flags & AT_STATX_SYNC_TYPE) != AT_STATX_DONT_SYNC)
 		err = uvfs_update_attr(inode, NULL, force);
 	if (err)
@@ -535,9 +556,15 @@ int uvfs_setattr(struct user_namespace *ns, struct dentry *dentry,
 		in.valid |= UVFS_SET_FH;
 		in.fh = ff->fh;
 	}
-	if ((ia->ia_valid & ATTR_SIZE) && S_ISREG(inode->i_mode)) {
-		/* Dirty pages (shared mmap) go out before the size changes. */
-		err = filemap_write_and_wait(inode->i_mapping);
+	if (uvfs_wb_owns_attr(inode) ||
+	    ((ia->ia_valid & ATTR_SIZE) && S_ISREG(inode->i_mode))) {
+		/*
+		 * Dirty pages go out before the size changes, and in
+		 * writeback mode the kernel's times before the new ones:
+		 * the reply then carries what the backend has.
+		 */
+		err = uvfs_wb_sync(inode, ia->ia_valid & ATTR_FILE ?
+					  ia->ia_file : NULL);
 		if (err)
 			return err;
 	}

@@ -251,6 +251,15 @@ static void uvfs_wb_send(struct uvfs_wb_run *run)
 		end_page_writeback(run->pages[i]);
 	run->nr = 0;
 	uvfs_invalidate_attr(inode);
+	if (UVFS_FS(inode->i_sb)->writeback && in.size) {
+		/*
+		 * The daemon stamped its own mtime: the kernel's goes to it
+		 * again, from ->write_inode after this writeback (or at
+		 * close, fsync, stat).
+		 */
+		set_bit(UVFS_I_WB_ATTR, &UVFS_I(inode)->state);
+		mark_inode_dirty_sync(inode);
+	}
 }
 
 static int uvfs_writepage_cb(struct page *page,
@@ -302,10 +311,84 @@ static int uvfs_writepages(struct address_space *mapping,
 	return err;
 }
 
+/* ---- buffered writes (writeback mode; file.c decides) ---- */
+
+/*
+ * The page for a write of len bytes at pos, locked.  A page that is not
+ * uptodate is read first when the write covers only part of it and it
+ * holds file data; past EOF the rest is zeroed instead.
+ */
+static int uvfs_write_begin(struct file *file, struct address_space *mapping,
+			    loff_t pos, unsigned int len, struct page **pagep,
+			    void **fsdata)
+{
+	struct inode *inode = mapping->host;
+	unsigned int from = pos & (PAGE_SIZE - 1);
+	struct page *page;
+	int err;
+
+retry:
+	page = grab_cache_page_write_begin(mapping, pos >> PAGE_SHIFT);
+	if (!page)
+		return -ENOMEM;
+	*pagep = page;
+	if (PageUptodate(page) || len == PAGE_SIZE)
+		return 0;
+	if (page_offset(page) >= i_size_read(inode)) {
+		zero_user_segments(page, 0, from, from + len, PAGE_SIZE);
+		return 0;
+	}
+	err = uvfs_read_pages(file, inode, &page, 1);	/* unlocks it */
+	lock_page(page);
+	if (page->mapping != mapping) {	/* truncated meanwhile */
+		unlock_page(page);
+		put_page(page);
+		goto retry;
+	}
+	if (!err && !PageUptodate(page))
+		err = -EIO;
+	if (err) {
+		unlock_page(page);
+		put_page(page);
+		return err;
+	}
+	return 0;
+}
+
+/*
+ * copied bytes are in the page: dirty it and move i_size.  A page that was
+ * not uptodate (zeroed around the write, or to be overwritten whole) and
+ * got a short copy has a gap of garbage: nothing is taken, the caller
+ * retries.
+ */
+static int uvfs_write_end(struct file *file, struct address_space *mapping,
+			  loff_t pos, unsigned int len, unsigned int copied,
+			  struct page *page, void *fsdata)
+{
+	struct inode *inode = mapping->host;
+
+	if (!PageUptodate(page)) {
+		if (copied < len) {
+			copied = 0;
+			goto out;
+		}
+		SetPageUptodate(page);
+	}
+	if (pos + copied > i_size_read(inode))
+		i_size_write(inode, pos + copied);
+	set_page_dirty(page);
+out:
+	unlock_page(page);
+	put_page(page);
+	return copied;
+}
+
 const struct address_space_operations uvfs_aops = {
 	.read_folio = uvfs_read_folio,
 	.readahead = uvfs_readahead,
 	.writepages = uvfs_writepages,
+	.write_begin = uvfs_write_begin,
+	.write_end = uvfs_write_end,
 	.dirty_folio = filemap_dirty_folio,
 	/* allows O_DIRECT opens; file.c does the I/O */
 	.direct_IO = noop_direct_IO,

@@ -111,9 +111,38 @@ static int uvfs_show_options(struct seq_file *m, struct dentry *root)
 	return 0;
 }
 
+/*
+ * Writeback mode: a write or an mmap write stamped mtime/ctime (or a
+ * WRITE from writeback made the daemon stamp its own): the kernel's times
+ * are to be sent (UVFS_I_WB_ATTR).
+ */
+static void uvfs_dirty_inode(struct inode *inode, int flags)
+{
+	if (UVFS_FS(inode->i_sb)->writeback && S_ISREG(inode->i_mode))
+		set_bit(UVFS_I_WB_ATTR, &UVFS_I(inode)->state);
+}
+
+/*
+ * Called by writeback after the inode's pages: send the times.  While
+ * pages are still dirty or in flight the times wait for them (their
+ * WRITE marks the inode dirty again, so this runs once more after it).
+ */
+static int uvfs_write_inode(struct inode *inode,
+			    struct writeback_control *wbc)
+{
+	struct address_space *mapping = inode->i_mapping;
+
+	if (!UVFS_FS(inode->i_sb)->writeback || !S_ISREG(inode->i_mode))
+		return 0;
+	if (mapping_tagged(mapping, PAGECACHE_TAG_DIRTY) ||
+	    mapping_tagged(mapping, PAGECACHE_TAG_WRITEBACK))
+		return 0;
+	return uvfs_wb_flush_attr(inode, NULL);
+}
+
 static int uvfs_sync_fs(struct super_block *sb, int wait)
 {
-	/* Writes are write-through; only pending forgets to push out. */
+	/* Data and times went out with the inodes; forgets remain. */
 	if (sb->s_fs_info)
 		uvfs_flush_forgets(UVFS_FS(sb));
 	return 0;
@@ -123,6 +152,8 @@ static const struct super_operations uvfs_super_ops = {
 	.alloc_inode = uvfs_alloc_inode,
 	.free_inode = uvfs_free_inode,
 	.evict_inode = uvfs_evict_inode,
+	.dirty_inode = uvfs_dirty_inode,
+	.write_inode = uvfs_write_inode,
 	.drop_inode = generic_delete_inode,
 	.statfs = uvfs_statfs,
 	.show_options = uvfs_show_options,
@@ -232,26 +263,32 @@ static int uvfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 
 /* ---- INIT / DESTROY ---- */
 
+/*
+ * INIT: the reply is uvfs_init_out (32 bytes up to minor 0, 40 from minor
+ * 1: max_filesize) and the backend's name; the kernel reads it as one
+ * variable buffer and splits it by the minor the daemon answered.
+ */
 static int uvfs_send_init(struct super_block *sb, struct uvfs_fs *fs)
 {
 	struct uvfs_init_in in = {
 		.major = UVFS_PROTO_MAJOR,
 		.minor = UVFS_PROTO_MINOR,
-		.flags = UVFS_INIT_RENAME_FLAGS | UVFS_INIT_READDIRPLUS,
+		.flags = UVFS_INIT_RENAME_FLAGS | UVFS_INIT_READDIRPLUS |
+			 UVFS_INIT_WRITEBACK,
 	};
 	struct uvfs_init_out out;
-	char name[UVFS_SUBTYPE_MAX];
+	char buf[sizeof(out) + UVFS_SUBTYPE_MAX];
 	struct uvfs_args args = {
 		.opcode = UVFS_OP_INIT,
 		.nocreds = true,
 		.in_numargs = 1,
 		.in_args[0] = { sizeof(in), &in },
-		.out_numargs = 2,
+		.out_numargs = 1,
 		.out_argvar = true,
-		.out_args[0] = { sizeof(out), &out },
-		.out_args[1] = { sizeof(name), name },
+		.out_args[0] = { sizeof(buf), buf },
 	};
-	unsigned int i, len;
+	unsigned int i, len, outlen;
+	const char *name;
 	int err;
 
 	in.max_write = fs->max_write;
@@ -261,6 +298,15 @@ static int uvfs_send_init(struct super_block *sb, struct uvfs_fs *fs)
 		pr_warn("uvfs: INIT failed: %d\n", err);
 		return err == -ENOSYS ? -EPROTO : err;
 	}
+	/* 1.0 had no max_filesize: the reply's struct was 32 bytes */
+	outlen = offsetof(struct uvfs_init_out, max_filesize);
+	if (args.out_size >= 8 && ((struct uvfs_init_out *)buf)->minor >= 1)
+		outlen = sizeof(out);
+	if (args.out_size < outlen) {
+		uvfs_warn_bad_reply(UVFS_OP_INIT, "short reply");
+		return -EPROTO;
+	}
+	memcpy(&out, buf, outlen);
 	if (out.major != UVFS_PROTO_MAJOR) {
 		pr_warn("uvfs: daemon speaks protocol %u.%u, we speak %u.%u\n",
 			out.major, out.minor, UVFS_PROTO_MAJOR,
@@ -271,10 +317,15 @@ static int uvfs_send_init(struct super_block *sb, struct uvfs_fs *fs)
 		fs->max_write = rounddown(out.max_write, PAGE_SIZE);
 	fs->rename_flags = out.flags & UVFS_INIT_RENAME_FLAGS;
 	fs->readdirplus = out.flags & UVFS_INIT_READDIRPLUS;
+	fs->writeback = out.flags & UVFS_INIT_WRITEBACK;
 	fs->max_readahead = out.max_readahead;
+	/* writes stop there with EFBIG, as on the backend's own kernel fs */
+	if (out.max_filesize && out.max_filesize < (u64)MAX_LFS_FILESIZE)
+		sb->s_maxbytes = out.max_filesize;
 	fs->initialized = true;
 
-	len = args.out_size;
+	len = args.out_size - outlen;
+	name = buf + outlen;
 	if (out.subtype_len != len) {
 		uvfs_warn_bad_reply(UVFS_OP_INIT, "subtype length");
 		return 0;	/* harmless: mount without a subtype */
@@ -357,6 +408,8 @@ static int uvfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		return -ENOMEM;
 	}
 	spin_lock_init(&fs->forget_lock);
+	spin_lock_init(&fs->space_lock);
+	fs->space_bsize = PAGE_SIZE;
 	INIT_LIST_HEAD(&fs->forget_list);
 	INIT_DELAYED_WORK(&fs->forget_work, uvfs_forget_work);
 	mutex_init(&fs->forget_send_lock);

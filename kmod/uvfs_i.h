@@ -154,6 +154,8 @@ struct uvfs_conn {
 	atomic_t nbackground;		/* lazy requests in slots */
 	wait_queue_head_t bg_waitq;
 	unsigned long nosys[BITS_TO_LONGS(UVFS_OP_MAX)];
+	/* requests sent that may allocate blocks, WRITE aside (file.c) */
+	atomic64_t space_ops;
 	/* the mounted super block, for notifications; NULL if none */
 	struct rw_semaphore sb_lock;
 	struct super_block *sb;
@@ -215,6 +217,26 @@ struct uvfs_fs {
 	unsigned int max_write;
 	unsigned int max_readahead;
 	/*
+	 * UVFS_INIT_WRITEBACK negotiated: write(2) fills the page cache and
+	 * the kernel owns size, mtime and ctime of regular files while it
+	 * has something the daemon has not seen (see file.c).
+	 */
+	bool writeback;
+	/*
+	 * Free space for buffered writes (file.c, uvfs_space_*): bytes the
+	 * last STATFS found free, bytes dirtied (or charged to metadata
+	 * ops) since, under space_lock.  conn->space_ops counts the requests
+	 * that may allocate blocks besides WRITE; space_ops_seen is its
+	 * value when the estimate last charged them.
+	 */
+	spinlock_t space_lock;
+	bool space_known;
+	s64 space_free;		/* bfree, in bytes */
+	s64 space_avail;	/* bavail, in bytes */
+	s64 space_pending;
+	u32 space_bsize;
+	s64 space_ops_seen;
+	/*
 	 * Forgets: evict (possibly in reclaim) only queues a preallocated
 	 * link; a worker sends them in batches, so no reclaim path ever
 	 * waits for the daemon.
@@ -254,6 +276,14 @@ struct uvfs_inode {
 #define UVFS_I_BAD 0
 /* UVFS_I_STAT_STALE: see uvfs_invalidate_stat(); cleared by new attrs. */
 #define UVFS_I_STAT_STALE 1
+/*
+ * UVFS_I_WB_ATTR (writeback mode, regular files): i_mtime/i_ctime were
+ * changed by the kernel (a buffered write, or a WRITE from writeback that
+ * made the daemon stamp its own time) and not yet sent: a SETATTR must
+ * carry them (uvfs_wb_flush_attr()), and until then attribute replies
+ * leave i_size, mtime and ctime alone.
+ */
+#define UVFS_I_WB_ATTR 2
 
 struct uvfs_file {
 	u64 fh;
@@ -367,6 +397,13 @@ void uvfs_file_attach(struct inode *inode, struct file *file,
 void uvfs_release_common(struct uvfs_conn *conn, u64 nodeid,
 			 struct uvfs_file *ff, int flags, bool isdir);
 int uvfs_send_fsync(struct file *file, u32 opcode, int datasync);
+bool uvfs_wb_owns_attr(struct inode *inode);
+int uvfs_wb_flush_attr(struct inode *inode, struct file *file);
+int uvfs_wb_sync(struct inode *inode, struct file *file);
+bool uvfs_space_op(u32 opcode);
+void uvfs_space_charge(struct uvfs_fs *fs, size_t count);
+void uvfs_space_forget(struct uvfs_fs *fs);
+bool uvfs_space_reserve(struct inode *inode, size_t count);
 
 /* ---- pagecache.c ---- */
 extern const struct address_space_operations uvfs_aops;

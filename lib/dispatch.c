@@ -51,11 +51,16 @@ static void do_init(struct uvfs_req *req, const struct uvfs_msg *msg)
 	out.major = UVFS_PROTO_MAJOR;
 	out.minor = se->proto_minor;
 	out.max_write = se->max_write;
-	out.flags = in->flags & (UVFS_INIT_READDIRPLUS | UVFS_INIT_RENAME_FLAGS);
+	out.flags = in->flags & (UVFS_INIT_READDIRPLUS | UVFS_INIT_RENAME_FLAGS |
+				 UVFS_INIT_WRITEBACK);
 	if (!se->ops.readdirplus)
 		out.flags &= ~UVFS_INIT_READDIRPLUS;
+	/* the page cache writes back (only uvfs.ko offers it) */
+	if (!se->opts.writeback || se->opts.readonly)
+		out.flags &= ~UVFS_INIT_WRITEBACK;
 	out.time_gran = 1;
 	out.max_readahead = se->max_write;
+	out.max_filesize = se->max_filesize;
 	out.subtype_len = (uint32_t)strlen(name);
 	iov[0].iov_base = &out;
 	iov[0].iov_len = sizeof(out);

@@ -247,6 +247,12 @@ void uvfs_mount_set_readonly(const struct uvfs_mount_args *args)
 	args->session->opts.readonly = 1;
 }
 
+void uvfs_mount_set_max_filesize(const struct uvfs_mount_args *args,
+				 uint64_t max)
+{
+	args->session->max_filesize = max;
+}
+
 void uvfs_session_unmount(struct uvfs_session *se)
 {
 	if (!se->mounted)

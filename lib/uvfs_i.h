@@ -122,6 +122,7 @@ struct uvfs_session {
 	pthread_mutex_t trace_lock;
 	uint32_t proto_minor;
 	uint32_t max_write;
+	uint64_t max_filesize;		/* uvfs_mount_set_max_filesize() */
 	bool mounted;
 	char subtype_buf[32];		/* uvfs_mount_set_subtype() */
 	struct uvfs_opstats stats[UVFS_OP_MAX];

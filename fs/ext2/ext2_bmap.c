@@ -57,12 +57,13 @@ static uint64_t ind_max_blocks(struct e2fs *e2, unsigned int bits)
 	return limit - meta;
 }
 
-uint64_t e2_max_size(struct e2fs *e2, const struct e2_node *n)
+/* The largest size of a file mapped by extents, or by block pointers. */
+static uint64_t max_size(struct e2fs *e2, bool extents)
 {
 	unsigned int bits = (unsigned int)__builtin_ctz(e2->bs);
 	uint64_t max;
 
-	if (n->inode.i_flags & EXT4_EXTENTS_FL) {
+	if (extents) {
 		/* 32-bit logical block numbers (less one block, so that an
 		 * extent's length can reach the end) */
 		max = ((1ULL << 32) - 1) << bits;
@@ -73,6 +74,23 @@ uint64_t e2_max_size(struct e2fs *e2, const struct e2_node *n)
 		max = ind_max_blocks(e2, bits) << bits;
 	}
 	return max > INT64_MAX ? INT64_MAX : max;
+}
+
+uint64_t e2_max_size(struct e2fs *e2, const struct e2_node *n)
+{
+	return max_size(e2, n->inode.i_flags & EXT4_EXTENTS_FL);
+}
+
+/*
+ * The limit of the files we create (extents when the file system has
+ * them), for the kernel's s_maxbytes: the kernel's ext4 driver keeps the
+ * same as its s_maxbytes and checks older block-mapped files of an
+ * extent file system against the smaller limit itself, as e2_max_size()
+ * does here.
+ */
+uint64_t e2_fs_max_size(struct e2fs *e2)
+{
+	return max_size(e2, ext2fs_has_feature_extents(e2->fs->super));
 }
 
 /* ------------------------------------------------------------------------

@@ -223,6 +223,7 @@ void ext2_readdirplus(struct uvfs_req *req, uint64_t ino, size_t size,
 /* ---- ext2_bmap.c: the block map of a file ---- */
 /* The largest size n may have (larger: EFBIG), as the kernel's ext4. */
 uint64_t e2_max_size(struct e2fs *e2, const struct e2_node *n);
+uint64_t e2_fs_max_size(struct e2fs *e2);
 int e2_map_block(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 		 bool alloc, blk64_t *pblk, bool *uninit);
 /* At lblk: a hole (pblk 0) or data, and for how many blocks (<= max). */

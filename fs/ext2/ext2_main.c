@@ -353,6 +353,7 @@ static int do_mount(const struct uvfs_mount_args *args, void **priv)
 	e2->bs = e2->fs->blocksize;
 	e2->errors = mo.errors ? mo.errors : e2->fs->super->s_errors;
 	uvfs_mount_set_subtype(args, fs_type_name(e2->fs->super));
+	uvfs_mount_set_max_filesize(args, e2_fs_max_size(e2));
 	/* file data bypasses the io cache, which must then never hold a
 	 * dirty block (see ext2_i.h) */
 	e2->fs->io->flags |= CHANNEL_FLAGS_WRITETHROUGH;

@@ -40,6 +40,15 @@
  *                - background and no-reply requests (RELEASE,
  *                  RELEASEDIR, FORGET) may wait a few ms in the ring
  *                  before the daemon is woken for them.
+ *                - UVFS_INIT_WRITEBACK: write(2) goes through the page
+ *                  cache; WRITEs come from writeback, up to max_write
+ *                  (1 MiB with the default slots), with any writable fh
+ *                  of the node; the kernel sends mtime/ctime by SETATTR
+ *                  after the data.  libuvfs accepts it only
+ *                  with -o writeback (off by default for now).
+ *                - uvfs_init_out.max_filesize (the struct is 40 bytes; a
+ *                  1.0 reply's 32 are still read): the kernel fails writes
+ *                  and truncates past it with EFBIG.
  */
 #ifndef UVFS_PROTO_H
 #define UVFS_PROTO_H
@@ -205,6 +214,8 @@ struct uvfs_init_out {
 	__u32 max_readahead;
 	__u32 subtype_len;	/* length of the backend name that follows */
 	__u32 padding;
+	/* 1.1: */
+	__u64 max_filesize;	/* largest file size in bytes; 0 = no limit */
 	/* followed by the backend name (no NUL), for "uvfs.<name>" */
 };
 
@@ -572,7 +583,7 @@ UVFS_STATIC_ASSERT(sizeof(struct uvfs_attr) == 88, "attr");
 UVFS_STATIC_ASSERT(sizeof(struct uvfs_entry_out) == 120, "entry_out");
 UVFS_STATIC_ASSERT(sizeof(struct uvfs_attr_out) == 96, "attr_out");
 UVFS_STATIC_ASSERT(sizeof(struct uvfs_init_in) == 16, "init_in");
-UVFS_STATIC_ASSERT(sizeof(struct uvfs_init_out) == 32, "init_out");
+UVFS_STATIC_ASSERT(sizeof(struct uvfs_init_out) == 40, "init_out");
 UVFS_STATIC_ASSERT(sizeof(struct uvfs_forget_one) == 16, "forget_one");
 UVFS_STATIC_ASSERT(sizeof(struct uvfs_forget_in) == 8, "forget_in");
 UVFS_STATIC_ASSERT(sizeof(struct uvfs_getattr_in) == 16, "getattr_in");

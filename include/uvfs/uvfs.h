@@ -264,6 +264,15 @@ int uvfs_mount_set_subtype(const struct uvfs_mount_args *args,
 			   const char *name);
 /* From mount(): mount read-only although rw was asked (e.g. -o norecovery). */
 void uvfs_mount_set_readonly(const struct uvfs_mount_args *args);
+/*
+ * From mount(): the largest file size SOURCE can hold, in bytes.  The
+ * kernel module then fails writes and truncates past it with EFBIG (and
+ * cuts a write that straddles it short) before they reach the backend, as
+ * the kernel's own driver of that file system does.  Without it there is
+ * no limit but the kernel's.
+ */
+void uvfs_mount_set_max_filesize(const struct uvfs_mount_args *args,
+				 uint64_t max);
 
 /*
  * From mount(): claim SOURCE (an image file or a block device) so that no

@@ -10,6 +10,7 @@ usage:
       --no-xattr: without the xattrs (images without ext_attr)
   difftest.py run A B --seed N [--ops 2000] [--no-dir-size] [--blocks]
                       [--check-every 250] [--trace] [--time-prec NS]
+                      [--limits] [--enospc]
                       [--time32]
       A is the reference (e.g. kernel ext2 on loop), B the implementation
       under test (e.g. uvfs).  Each operation runs on A, then on B, with
@@ -23,7 +24,15 @@ usage:
 
 Operations: create (O_EXCL / O_TRUNC), write at random offsets and sizes
 (in the file, at EOF, beyond EOF up to 70 MiB, i.e. into the triple
-indirect range of a 1 KiB-block ext2), read, truncate up and down (up to
+indirect range of a 1 KiB-block ext2), with --enospc fill (write at a
+file's end up to about the free space: ENOSPC where the kernel's ext2
+gives it; the ext2 backend does not model the kernel's reserve pool and
+page-by-page allocation yet, so it fails over FUSE and uvfs.ko), with
+--limits bigwrite (writes at and across the largest file size: EFBIG, or
+short; stage 86 uses it; stage 51 does not, as the other op streams
+of its seeds expose a FUSE difference: sendfile to past the limit gives
+EINVAL on ext2 and 0 over FUSE),
+read, truncate up and down (up to
 sizes past the ext2 limit), rename (files and dirs, over existing files
 and dirs, into own subtree, RENAME_NOREPLACE), link, unlink, mkdir, rmdir,
 symlink (fast and slow), mkfifo, chmod, chown (uids > 65535), utimes with
@@ -307,6 +316,77 @@ class Runner:
                 os.close(fd)
         return "write(%r, off=%d, len=%d, append=%s)" % (
             p, off, len(data), app), f
+
+    def op_fill(self):
+        """Fill the file system to about full (ENOSPC, exactly where the
+        kernel's ext2 gives it): write to a file at its end, in chunks,
+        up to a few blocks short of or past the free space A reports."""
+        p = self.pick("file")
+        r = self.r
+        sv = os.statvfs(self.A.root)
+        free = (sv.f_bfree if os.geteuid() == 0 else sv.f_bavail) * \
+            sv.f_frsize
+        n = max(0, free + r.randrange(-(2 << 20), 64 << 10))
+        n = min(n, 48 << 20)            # a fill stays a few seconds
+        chunk = r.choice([4096, 65536, 300000, 1 << 20])
+        data = r.randbytes(chunk)
+
+        def f(s):
+            fd = os.open(s.p(p), os.O_WRONLY | os.O_CREAT | NB, 0o644)
+            done, err = 0, None
+            try:
+                pos = os.fstat(fd).st_size
+                while done < n:
+                    k = min(chunk, n - done)
+                    try:
+                        w = os.pwrite(fd, data[:k], pos + done)
+                    except OSError as e:
+                        err = errno.errorcode.get(e.errno, e.errno)
+                        break
+                    done += w
+                    if w < k:
+                        break
+                return done, err, os.fstat(fd).st_size
+            finally:
+                os.close(fd)
+        return "fill(%r, %d in %d)" % (p, n, chunk), f
+
+    def max_file_size(self):
+        """The largest size of a block-mapped file without huge_file, as
+        the kernel's ext2/ext4 driver computes it (s_bitmap_maxbytes)."""
+        bs = os.statvfs(self.A.root).f_bsize
+        bits = bs.bit_length() - 1
+        ppb = bs // 4
+        limit = ((1 << 32) - 1) >> (bits - 9)
+        tree = 12 + ppb + ppb ** 2 + ppb ** 3
+        meta = 1 + (1 + ppb) + (1 + ppb + ppb ** 2)
+        if tree + meta <= limit:
+            return tree * bs
+        left = limit - 12 - ppb
+        if left < ppb ** 2:
+            return (limit - (2 + -(-left // ppb))) * bs
+        meta = 2 + ppb
+        left -= ppb ** 2
+        meta += 1 + -(-left // ppb) + -(-left // ppb ** 2)
+        return (limit - meta) * bs
+
+    def op_bigwrite(self):
+        """Writes at and across the largest file size: EFBIG, or a short
+        write up to it."""
+        p = self.pick("file")
+        r = self.r
+        mx = self.max_file_size()
+        n = r.choice([1, 100, 4096, 10000])
+        off = mx + r.choice([-n - 1, -n, -n // 2, -1, 0, 1, 4096])
+        off = max(0, off)
+
+        def f(s):
+            fd = os.open(s.p(p), os.O_WRONLY | NB)
+            try:
+                return os.pwrite(fd, b"x" * n, off), os.fstat(fd).st_size
+            finally:
+                os.close(fd)
+        return "bigwrite(%r, off=max%+d, len=%d)" % (p, off - mx, n), f
 
     def op_read(self):
         p = self.pick("file")
@@ -689,8 +769,13 @@ class Runner:
                         p, s.root, e))
 
     def run(self, nops):
-        names = [n for n, _ in self.OPS]
-        weights = [w for _, w in self.OPS]
+        ops = list(self.OPS)
+        if self.opts.limits:
+            ops.insert(ops.index(("chown_keep", 1)) + 1, ("bigwrite", 1))
+        if self.opts.enospc:
+            ops.append(("fill", 1))
+        names = [n for n, _ in ops]
+        weights = [w for _, w in ops]
         for i in range(nops):
             self.scan()
             name = self.r.choices(names, weights)[0]
@@ -748,6 +833,10 @@ def main():
     r.add_argument("--check-every", type=int, default=250)
     r.add_argument("--no-dir-size", dest="dir_size", action="store_false")
     r.add_argument("--blocks", action="store_true")
+    r.add_argument("--limits", action="store_true",
+                   help="add bigwrite: writes at the largest file size")
+    r.add_argument("--enospc", action="store_true",
+                   help="add fill: write files up to the free space")
     r.add_argument("--trace", action="store_true")
     r.add_argument("--time32", action="store_true",
                    help="no times past 2038 (revision 0: the kernel keeps "

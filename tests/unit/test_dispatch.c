@@ -494,6 +494,9 @@ START_TEST(test_init_negotiation)
 	ck_assert_int_eq(memcmp(fake.payload + sizeof(*io), "recorder", 8), 0);
 	/* the recorder has no readdirplus: not offered */
 	ck_assert_uint_eq(io->flags & UVFS_INIT_READDIRPLUS, 0);
+	/* no writeback without -o writeback; no size limit */
+	ck_assert_uint_eq(io->flags & UVFS_INIT_WRITEBACK, 0);
+	ck_assert_uint_eq(io->max_filesize, 0);
 	ii.major = UVFS_PROTO_MAJOR + 1;
 	ck_assert_int_eq(send(UVFS_OP_INIT, 0, &ii, sizeof(ii), 4096),
 			 -EPROTO);

@@ -145,7 +145,7 @@ static int serve_one(unsigned int slot)
 	switch (in.opcode) {
 	case UVFS_OP_INIT: {
 		struct uvfs_init_out o = { UVFS_PROTO_MAJOR, UVFS_PROTO_MINOR,
-					   65536, 0, 1, 65536, 4, 0 };
+					   65536, 0, 1, 65536, 4, 0, 0 };
 
 		memcpy(buf, &o, sizeof(o));
 		memcpy(buf + sizeof(o), "evil", 4);
@@ -607,7 +607,7 @@ static int stall_one(unsigned int slot)
 	switch (in.opcode) {
 	case UVFS_OP_INIT: {
 		struct uvfs_init_out o = { UVFS_PROTO_MAJOR, UVFS_PROTO_MINOR,
-					   65536, 0, 1, 65536, 0, 0 };
+					   65536, 0, 1, 65536, 0, 0, 0 };
 
 		put_reply(s, in.unique, 0, &o, sizeof(o));
 		return 0;
@@ -1032,7 +1032,7 @@ static int fuzz_one(unsigned int slot)
 		return 0;
 	if (in.opcode == UVFS_OP_INIT) {
 		struct uvfs_init_out o = { UVFS_PROTO_MAJOR, UVFS_PROTO_MINOR,
-					   65536, 0, 1, 65536, 4, 0 };
+					   65536, 0, 1, 65536, 4, 0, 0 };
 
 		memcpy(buf, &o, sizeof(o));
 		memcpy(buf + sizeof(o), "fuzz", 4);

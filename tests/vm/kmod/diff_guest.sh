@@ -80,7 +80,7 @@ wait_exit() {
 }
 run_difftest() {
 	timeout "$TMO" python3 $DIFFTEST run $REF $TGT --seed "$1" --ops "$OPS" \
-		>"$2" 2>&1
+		--limits >"$2" 2>&1
 	drc=$?
 	if [ $drc != 0 ]; then
 		case $drc in 124|143) echo "seed $1: difftest killed after $TMO s" ;; esac
