@@ -184,6 +184,24 @@ void uvfs_conn_shutdown(struct uvfs_conn *conn)
  * Hand every queue's lazy requests to the daemon now (unmount, a batch of
  * forgets that must not overtake the RELEASEs queued before it).
  */
+/*
+ * Called with q->lock held, which it drops: have the daemon take what is
+ * ready (lazy requests included), waking it if it sleeps.
+ */
+static void uvfs_kick_unlock(struct uvfs_queue *q)
+	__releases(&q->lock)
+{
+	bool kick;
+
+	lockdep_assert_held(&q->lock);
+	if (q->ready_count)
+		q->kick = true;
+	kick = q->kick;
+	spin_unlock(&q->lock);
+	if (kick && wq_has_sleeper(&q->waitq))
+		wake_up(&q->waitq);
+}
+
 void uvfs_chan_kick(struct uvfs_conn *conn)
 {
 	unsigned int i;
@@ -192,15 +210,9 @@ void uvfs_chan_kick(struct uvfs_conn *conn)
 		return;
 	for (i = 0; i < conn->nqueues; i++) {
 		struct uvfs_queue *q = &conn->queues[i];
-		bool kick;
 
 		spin_lock(&q->lock);
-		if (q->ready_count)
-			q->kick = true;
-		kick = q->kick;
-		spin_unlock(&q->lock);
-		if (kick && wq_has_sleeper(&q->waitq))
-			wake_up(&q->waitq);
+		uvfs_kick_unlock(q);
 	}
 }
 
@@ -286,7 +298,6 @@ static void uvfs_fill_slot(struct uvfs_args *args, u64 unique, void *slot,
 static int uvfs_get_slot(struct uvfs_conn *conn, struct uvfs_queue *q,
 			 bool killable, unsigned int *idx)
 {
-	bool kick;
 	int err;
 
 	spin_lock(&q->lock);
@@ -297,12 +308,7 @@ static int uvfs_get_slot(struct uvfs_conn *conn, struct uvfs_queue *q,
 		}
 		if (q->nfree)
 			break;
-		if (q->ready_count)
-			q->kick = true;
-		kick = q->kick;
-		spin_unlock(&q->lock);
-		if (kick && wq_has_sleeper(&q->waitq))
-			wake_up(&q->waitq);
+		uvfs_kick_unlock(q);
 		if (killable) {
 			err = wait_event_killable(q->slotq,
 					READ_ONCE(q->nfree) ||
