@@ -42,8 +42,8 @@ void uvfsd_usage(FILE *out, const char *logfile)
 	      "       fakeroot: the backend sees every caller as root (new files\n"
 	      "       belong to root), and the kernel stops checking permissions\n"
 	      "       unless default_permissions is given too;\n"
-	      "       writeback: over uvfs.ko, write(2) goes through the page\n"
-	      "       cache (experimental; default: straight to the backend);\n"
+	      "       nowriteback: over uvfs.ko, write(2) goes straight to the\n"
+	      "       backend (default: through the page cache; writeback);\n"
 	      "       the generic mount(8) options: nosuid/suid, nodev/dev (nosuid\n"
 	      "       and nodev by default; suid, dev: root only), noexec/exec,\n"
 	      "       noatime/atime, relatime, strictatime, nodiratime, lazytime,\n"
@@ -300,9 +300,9 @@ static int parse_mount_opts(struct uvfsd_options *o, const char *list,
 		else if (IS("fakeroot"))
 			o->session.fakeroot = 1;
 		else if (IS("writeback"))
-			o->session.writeback = 1;
+			o->session.nowriteback = 0;
 		else if (IS("nowriteback"))
-			o->session.writeback = 0;
+			o->session.nowriteback = 1;
 		else if (HAS("uid=")) {
 			unsigned int id;
 

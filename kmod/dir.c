@@ -66,10 +66,12 @@ static struct dentry *uvfs_lookup(struct inode *dir, struct dentry *dentry,
 	struct uvfs_entry_out out;
 	struct inode *inode = NULL;
 	struct dentry *res;
+	u64 av;
 	int err;
 
 	if (uvfs_is_bad(dir))
 		return ERR_PTR(-EIO);
+	av = uvfs_attr_version(dir->i_sb);
 	err = uvfs_do_lookup(dir, &dentry->d_name, &out);
 	if (err == -ENOENT) {
 		/* Not cacheable: the daemon gave no timeout. */
@@ -81,7 +83,7 @@ static struct dentry *uvfs_lookup(struct inode *dir, struct dentry *dentry,
 		return ERR_PTR(err);
 	if (out.nodeid) {
 		inode = uvfs_iget(dir->i_sb, out.nodeid, &out.attr,
-				  out.attr_valid_ns);
+				  out.attr_valid_ns, av);
 		if (IS_ERR(inode)) {
 			if (PTR_ERR(inode) == -ENOMEM)
 				uvfs_queue_forget(UVFS_FS(dir->i_sb),
@@ -101,6 +103,7 @@ static int uvfs_d_revalidate(struct dentry *dentry, unsigned int flags)
 	struct inode *inode = d_inode_rcu(dentry);
 	struct uvfs_entry_out out;
 	struct dentry *parent;
+	u64 av;
 	int ret;
 
 	/* a bad inode's dentries go, even unexpired: look up again */
@@ -114,6 +117,7 @@ static int uvfs_d_revalidate(struct dentry *dentry, unsigned int flags)
 		return -ECHILD;
 
 	parent = dget_parent(dentry);
+	av = uvfs_attr_version(dentry->d_sb);
 	ret = uvfs_do_lookup(d_inode(parent), &dentry->d_name, &out);
 	dput(parent);
 	if (ret == -ENOENT || (!ret && !out.nodeid))
@@ -135,7 +139,7 @@ static int uvfs_d_revalidate(struct dentry *dentry, unsigned int flags)
 	spin_lock(&inode->i_lock);
 	UVFS_I(inode)->nlookup++;
 	spin_unlock(&inode->i_lock);
-	uvfs_change_attr(inode, &out.attr, out.attr_valid_ns);
+	uvfs_change_attr(inode, &out.attr, out.attr_valid_ns, av);
 	uvfs_set_entry_expiry(dentry, out.entry_valid_ns);
 	return 1;
 }
@@ -153,6 +157,7 @@ static int uvfs_new_entry(struct inode *dir, struct dentry *dentry,
 {
 	struct uvfs_entry_out out;
 	struct inode *inode;
+	u64 av = uvfs_attr_version(dir->i_sb);
 	int err;
 
 	if (uvfs_is_bad(dir))
@@ -177,7 +182,8 @@ static int uvfs_new_entry(struct inode *dir, struct dentry *dentry,
 			uvfs_queue_forget(UVFS_FS(dir->i_sb), out.nodeid, 1);
 		return err;
 	}
-	inode = uvfs_iget(dir->i_sb, out.nodeid, &out.attr, out.attr_valid_ns);
+	inode = uvfs_iget(dir->i_sb, out.nodeid, &out.attr, out.attr_valid_ns,
+			  av);
 	if (IS_ERR(inode)) {
 		if (PTR_ERR(inode) == -ENOMEM)
 			uvfs_queue_forget(UVFS_FS(dir->i_sb), out.nodeid, 1);
@@ -362,6 +368,7 @@ static int uvfs_atomic_open(struct inode *dir, struct dentry *dentry,
 		.mode = mode,
 	};
 	struct uvfs_create_out out;
+	u64 av;
 	struct uvfs_args args = {
 		.opcode = UVFS_OP_CREATE,
 		.nodeid = uvfs_nodeid(dir),
@@ -387,6 +394,7 @@ static int uvfs_atomic_open(struct inode *dir, struct dentry *dentry,
 	if (!ff)
 		return -ENOMEM;
 	memset(&out, 0, sizeof(out));
+	av = uvfs_attr_version(dir->i_sb);
 	err = uvfs_send(fs->conn, &args);
 	if (err == -ENOSYS || (err == -EEXIST && !(flags & O_EXCL) &&
 			       d_in_lookup(dentry))) {
@@ -418,7 +426,7 @@ static int uvfs_atomic_open(struct inode *dir, struct dentry *dentry,
 	ff->fh = out.open.fh;
 	ff->open_flags = out.open.open_flags;
 	inode = uvfs_iget(dir->i_sb, out.entry.nodeid, &out.entry.attr,
-			  out.entry.attr_valid_ns);
+			  out.entry.attr_valid_ns, av);
 	if (IS_ERR(inode)) {
 		err = PTR_ERR(inode);
 		goto out_release;
@@ -558,7 +566,7 @@ static bool uvfs_is_dot_or_dotdot(const char *name, unsigned int len)
  * for d_revalidate to settle.
  */
 static void uvfs_direntplus_link(struct dentry *parent,
-				 const struct uvfs_dirent_rec *r)
+				 const struct uvfs_dirent_rec *r, u64 av)
 {
 	struct uvfs_fs *fs = UVFS_FS(parent->d_sb);
 	const struct uvfs_entry_out *e = &r->e;
@@ -589,12 +597,13 @@ static void uvfs_direntplus_link(struct dentry *parent,
 		spin_lock(&inode->i_lock);
 		UVFS_I(inode)->nlookup++;
 		spin_unlock(&inode->i_lock);
-		uvfs_change_attr(inode, &e->attr, e->attr_valid_ns);
+		uvfs_change_attr(inode, &e->attr, e->attr_valid_ns, av);
 		uvfs_set_entry_expiry(dentry, e->entry_valid_ns);
 		dput(dentry);
 		return;
 	}
-	inode = uvfs_iget(parent->d_sb, e->nodeid, &e->attr, e->attr_valid_ns);
+	inode = uvfs_iget(parent->d_sb, e->nodeid, &e->attr, e->attr_valid_ns,
+			  av);
 	if (IS_ERR(inode)) {
 		d_lookup_done(dentry);
 		dput(dentry);
@@ -624,7 +633,7 @@ forget:
  */
 static int uvfs_emit_dirents(struct file *file, struct dir_context *ctx,
 			     const char *buf, size_t len, bool plus,
-			     bool *over)
+			     u64 av, bool *over)
 {
 	struct uvfs_dirent_rec r;
 
@@ -642,7 +651,7 @@ static int uvfs_emit_dirents(struct file *file, struct dir_context *ctx,
 				ctx->pos = r.d.off;
 		}
 		if (plus)
-			uvfs_direntplus_link(file->f_path.dentry, &r);
+			uvfs_direntplus_link(file->f_path.dentry, &r, av);
 		buf += r.reclen;
 		len -= r.reclen;
 	}
@@ -657,6 +666,7 @@ static int uvfs_readdir(struct file *file, struct dir_context *ctx)
 	struct uvfs_read_in in = {};
 	bool over = false;
 	char *buf;
+	u64 av;
 	int err = 0;
 
 	if (uvfs_is_bad(inode))
@@ -680,13 +690,14 @@ static int uvfs_readdir(struct file *file, struct dir_context *ctx)
 		in.fh = ff ? ff->fh : 0;
 		in.offset = ctx->pos;
 		in.size = UVFS_READDIR_BUF;
+		av = uvfs_attr_version(inode->i_sb);
 		err = uvfs_send(fs->conn, &args);
 		if (err == -ENOSYS && plus)
 			continue;	/* remembered in nosys: plain READDIR */
 		if (err || !args.out_size)
 			break;
 		err = uvfs_emit_dirents(file, ctx, buf, args.out_size, plus,
-					&over);
+					av, &over);
 		if (err)
 			break;
 	}

@@ -269,6 +269,7 @@ static long uvfs_file_fallocate(struct file *file, int mode, loff_t offset,
 	};
 	bool zeroes = mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE);
 	loff_t end = offset + length;	/* vfs_fallocate() checked overflow */
+	struct uvfs_space_direct sd;
 	bool grows;
 	int err;
 
@@ -299,7 +300,13 @@ static long uvfs_file_fallocate(struct file *file, int mode, loff_t offset,
 	err = file_remove_privs(file);
 	if (err)
 		goto out_unlock;
+	/* what it allocates, cached writes must not count on */
+	uvfs_space_direct_begin(inode, offset,
+				mode & FALLOC_FL_PUNCH_HOLE ? 0 : length,
+				false, &sd);
 	err = uvfs_send(uvfs_conn_of(inode), &args);
+	uvfs_space_direct_end(inode, &sd);
+	uvfs_attr_changed(inode);
 	if (err == -ENOSYS)
 		err = -EOPNOTSUPP;
 	/* even after an error: the backend may have done part of it */
@@ -308,8 +315,6 @@ static long uvfs_file_fallocate(struct file *file, int mode, loff_t offset,
 		goto out_unlock;
 	if (zeroes)
 		truncate_pagecache_range(inode, offset, end - 1);
-	if (!(mode & FALLOC_FL_PUNCH_HOLE))
-		uvfs_space_forget(UVFS_FS(inode->i_sb));	/* allocated */
 	if (grows && end > i_size_read(inode))
 		i_size_write(inode, end);
 out_unlock:
@@ -357,6 +362,7 @@ int uvfs_wb_flush_attr(struct inode *inode, struct file *file)
 	};
 	struct uvfs_inode *ui = UVFS_I(inode);
 	struct timespec64 mt = inode->i_mtime, ct = uvfs_get_ctime(inode);
+	u64 av;
 	int err;
 
 	if (!test_and_clear_bit(UVFS_I_WB_ATTR, &ui->state))
@@ -373,6 +379,7 @@ int uvfs_wb_flush_attr(struct inode *inode, struct file *file)
 		in.valid |= UVFS_SET_FH;
 		in.fh = ff->fh;
 	}
+	av = uvfs_attr_version(inode->i_sb);
 	err = uvfs_send(uvfs_conn_of(inode), &args);
 	if (!err && !uvfs_attr_valid(&out.attr)) {
 		uvfs_warn_bad_reply(UVFS_OP_SETATTR, "invalid attributes");
@@ -388,7 +395,7 @@ int uvfs_wb_flush_attr(struct inode *inode, struct file *file)
 		uvfs_invalidate_attr(inode);
 		return err;
 	}
-	uvfs_change_attr(inode, &out.attr, out.attr_valid_ns);
+	uvfs_change_attr(inode, &out.attr, out.attr_valid_ns, av);
 	return 0;
 }
 
@@ -402,159 +409,6 @@ int uvfs_wb_sync(struct inode *inode, struct file *file)
 		return err;
 	err2 = uvfs_wb_flush_attr(inode, file);
 	return err ? err : err2;
-}
-
-/* ---- writeback mode: room on the backend ---- */
-
-/*
- * A buffered write succeeds before the backend has allocated anything, so
- * the kernel must know there is room, or ENOSPC would only show at
- * writeback (a lost write and an EIO at close) instead of at the write(2)
- * that a local file system fails.  The estimate: what the last STATFS
- * found free, minus what was dirtied since (every byte counted as if it
- * needed a new block, plus indirect blocks), minus a few blocks for each
- * request since that may allocate (new names, directory growth, xattr
- * blocks: conn->space_ops, counted by uvfs_send()).  A write that does not
- * fit with a margin writes back everything dirty on the file system (so
- * the backend allocates in the order of the write(2) calls), asks STATFS
- * again, and if it still does not fit goes write-through: the backend
- * answers it exactly, short write and all.  Overwrites of allocated
- * blocks count as new ones: near a full file system they just go
- * write-through.
- */
-#define UVFS_SPACE_OP_BLOCKS 4		/* per CREATE, MKDIR, SETXATTR ... */
-#define UVFS_SPACE_MARGIN_BLOCKS 16	/* indirect chains, the odd block */
-
-bool uvfs_space_op(u32 opcode)
-{
-	switch (opcode) {
-	case UVFS_OP_CREATE:
-	case UVFS_OP_MKNOD:
-	case UVFS_OP_MKDIR:
-	case UVFS_OP_SYMLINK:
-	case UVFS_OP_LINK:
-	case UVFS_OP_RENAME:
-	case UVFS_OP_SETXATTR:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* Worst case of blocks a write of count bytes allocates, in bytes. */
-static s64 uvfs_space_need(struct uvfs_fs *fs, size_t count)
-{
-	return (s64)count + (s64)(count >> 6) + 2 * (s64)fs->space_bsize;
-}
-
-/* Bytes written (or dirtied) outside the page cache's accounting. */
-void uvfs_space_charge(struct uvfs_fs *fs, size_t count)
-{
-	spin_lock(&fs->space_lock);
-	fs->space_pending += uvfs_space_need(fs, count);
-	spin_unlock(&fs->space_lock);
-}
-
-/* Forget the estimate: the next buffered write asks STATFS. */
-void uvfs_space_forget(struct uvfs_fs *fs)
-{
-	spin_lock(&fs->space_lock);
-	fs->space_known = false;
-	spin_unlock(&fs->space_lock);
-}
-
-/* Under space_lock: does a write of count bytes fit?  Charges it if so. */
-static bool uvfs_space_fits(struct uvfs_fs *fs, size_t count, bool reserved)
-{
-	s64 ops = atomic64_read(&fs->conn->space_ops);
-	s64 limit = reserved ? fs->space_free : fs->space_avail;
-	s64 need = uvfs_space_need(fs, count);
-
-	if (!fs->space_known)
-		return false;
-	fs->space_pending += (ops - fs->space_ops_seen) *
-			     UVFS_SPACE_OP_BLOCKS * (s64)fs->space_bsize;
-	fs->space_ops_seen = ops;
-	if (fs->space_pending + need +
-	    UVFS_SPACE_MARGIN_BLOCKS * (s64)fs->space_bsize > limit)
-		return false;
-	fs->space_pending += need;
-	return true;
-}
-
-/* Write back everything dirty, then ask STATFS how much is free. */
-static void uvfs_space_refresh(struct super_block *sb)
-{
-	struct uvfs_fs *fs = UVFS_FS(sb);
-	struct uvfs_statfs_out out = {};
-	struct uvfs_args args = {
-		.opcode = UVFS_OP_STATFS,
-		.nodeid = UVFS_ROOT_ID,
-		.out_numargs = 1,
-		.out_args[0] = { sizeof(out), &out },
-	};
-	s64 ops, before;
-	u32 bsize;
-	int err;
-
-	/*
-	 * What was charged before the sync is on the backend after it; what
-	 * other writers charge meanwhile may not be yet, so it stays.
-	 */
-	spin_lock(&fs->space_lock);
-	before = fs->space_pending;
-	spin_unlock(&fs->space_lock);
-	/*
-	 * sync_inodes_sb() wants s_umount; taking it under the inode lock is
-	 * safe here: a writer holds no page lock, and umount cannot start
-	 * while the file is open (uvfs has no freeze_fs).
-	 */
-	down_read(&sb->s_umount);
-	sync_inodes_sb(sb);
-	up_read(&sb->s_umount);
-	ops = atomic64_read(&fs->conn->space_ops);
-	err = uvfs_send(fs->conn, &args);
-	bsize = out.frsize ? out.frsize : out.bsize;
-	spin_lock(&fs->space_lock);
-	fs->space_known = !err;
-	fs->space_pending = max_t(s64, fs->space_pending - before, 0);
-	fs->space_ops_seen = ops;
-	fs->space_bsize = clamp_t(u32, bsize, 512, 1U << 20);
-	if (!err && !out.blocks) {
-		/* no size (a backend without statfs): no limit known */
-		fs->space_free = S64_MAX / 4;
-		fs->space_avail = S64_MAX / 4;
-	} else if (!err) {
-		fs->space_free = (s64)min_t(u64, out.bfree, S64_MAX / 4 /
-					    fs->space_bsize) * fs->space_bsize;
-		fs->space_avail = (s64)min_t(u64, out.bavail, S64_MAX / 4 /
-					     fs->space_bsize) *
-				  fs->space_bsize;
-	}
-	spin_unlock(&fs->space_lock);
-}
-
-/*
- * May a buffered write of count bytes go into the page cache?  False: do
- * it write-through (everything dirty before it was written back).
- * Reserved blocks count for whoever may use them on a local ext2.
- */
-bool uvfs_space_reserve(struct inode *inode, size_t count)
-{
-	struct uvfs_fs *fs = UVFS_FS(inode->i_sb);
-	bool reserved = has_capability_noaudit(current, CAP_SYS_RESOURCE);
-	bool ok;
-
-	spin_lock(&fs->space_lock);
-	ok = uvfs_space_fits(fs, count, reserved);
-	spin_unlock(&fs->space_lock);
-	if (ok)
-		return true;
-	uvfs_space_refresh(inode->i_sb);
-	spin_lock(&fs->space_lock);
-	ok = uvfs_space_fits(fs, count, reserved);
-	spin_unlock(&fs->space_lock);
-	return ok;
 }
 
 /* ---- data ---- */
@@ -651,10 +505,12 @@ static ssize_t uvfs_write_through(struct kiocb *iocb, struct iov_iter *from)
 	ssize_t written = 0, ret;
 	void *buf;
 	loff_t pos = iocb->ki_pos;
+	struct uvfs_space_direct sd;
 
 	buf = kvmalloc(chunk, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
+	uvfs_space_direct_begin(inode, pos, iov_iter_count(from), false, &sd);
 	/* Dirty pages in the range go first, then get dropped. */
 	ret = filemap_write_and_wait_range(inode->i_mapping, pos,
 					   pos + iov_iter_count(from) - 1);
@@ -689,9 +545,9 @@ static ssize_t uvfs_write_through(struct kiocb *iocb, struct iov_iter *from)
 			break;
 	}
 	iocb->ki_pos = pos;
+	uvfs_attr_changed(inode);
 	uvfs_invalidate_attr(inode);	/* mtime, ctime, blocks */
-	if (written)
-		uvfs_space_charge(fs, written);
+	uvfs_space_direct_end(inode, &sd);
 out_free:
 	kvfree(buf);
 	return written ? written : ret;
@@ -717,6 +573,7 @@ static ssize_t uvfs_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	struct uvfs_file *ff = file->private_data;
 	bool direct = (iocb->ki_flags & IOCB_DIRECT) ||
 		      (ff && (ff->open_flags & UVFS_OPEN_DIRECT_IO));
+	s64 charged = 0;
 	ssize_t ret;
 	loff_t pos0;
 
@@ -749,12 +606,16 @@ static ssize_t uvfs_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	if (ret)
 		goto out_unlock;
 	set_bit(UVFS_I_WB_ATTR, &UVFS_I(inode)->state);
-	if (direct || !uvfs_space_reserve(inode, iov_iter_count(from))) {
+	if (!direct)
+		charged = uvfs_space_reserve(inode, iocb->ki_pos,
+					     iov_iter_count(from));
+	if (!charged) {
 		ret = uvfs_write_through(iocb, from);
 		goto out_unlock;
 	}
 	pos0 = iocb->ki_pos;
 	ret = generic_perform_write(iocb, from);
+	uvfs_space_settle(fs, charged);
 	/* (before 6.x it is the caller that moves ki_pos) */
 	if (ret > 0 && iocb->ki_pos == pos0)
 		iocb->ki_pos += ret;
@@ -764,6 +625,63 @@ out_unlock:
 		ret = generic_write_sync(iocb, ret);
 	return ret;
 }
+
+/*
+ * A page about to be dirtied through a shared mapping needs room on the
+ * backend, as a buffered write does.  Where the estimate has none (it is
+ * not refreshed here: that would write back under mmap_lock), the blocks
+ * under the page are allocated now, FALLOCATE keeping the size, so a full
+ * file system shows at the fault, a SIGBUS as on ext4, instead of a lost
+ * page at writeback.  A backend without FALLOCATE takes its chances.
+ */
+static vm_fault_t uvfs_page_mkwrite(struct vm_fault *vmf)
+{
+	struct file *file = vmf->vma->vm_file;
+	struct inode *inode = file_inode(file);
+	struct uvfs_fs *fs = UVFS_FS(inode->i_sb);
+	struct uvfs_file *ff = file->private_data;
+	loff_t pos = (loff_t)vmf->pgoff << PAGE_SHIFT;
+	loff_t isize = i_size_read(inode);
+	struct uvfs_fallocate_in in = {
+		.fh = ff ? ff->fh : 0,
+		.offset = pos,
+		.length = min_t(loff_t, PAGE_SIZE, isize - pos),
+		.mode = FALLOC_FL_KEEP_SIZE,
+	};
+	struct uvfs_args args = {
+		.opcode = UVFS_OP_FALLOCATE,
+		.nodeid = uvfs_nodeid(inode),
+		.in_numargs = 1,
+		.in_args[0] = { sizeof(in), &in },
+	};
+	s64 charged;
+	vm_fault_t ret;
+	int err;
+
+	if (uvfs_is_bad(inode))
+		return VM_FAULT_SIGBUS;
+	charged = uvfs_space_try(inode, pos, PAGE_SIZE);
+	if (!charged && pos < isize) {
+		struct uvfs_space_direct sd;
+
+		uvfs_space_direct_begin(inode, pos, in.length, true, &sd);
+		err = uvfs_send(uvfs_conn_of(inode), &args);
+		uvfs_space_direct_end(inode, &sd);
+		if (err == -ENOSPC || err == -EDQUOT || err == -EIO)
+			return VM_FAULT_SIGBUS;
+		uvfs_invalidate_attr(inode);	/* blocks */
+	}
+	ret = filemap_page_mkwrite(vmf);
+	if (charged)
+		uvfs_space_settle(fs, charged);
+	return ret;
+}
+
+static const struct vm_operations_struct uvfs_file_vm_ops = {
+	.fault = filemap_fault,
+	.map_pages = filemap_map_pages,
+	.page_mkwrite = uvfs_page_mkwrite,
+};
 
 static int uvfs_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -775,7 +693,9 @@ static int uvfs_file_mmap(struct file *file, struct vm_area_struct *vma)
 	if ((vma->vm_flags & VM_SHARED) && (vma->vm_flags & VM_MAYWRITE) &&
 	    (!ff || !ff->writable))
 		return -EACCES;
-	return generic_file_mmap(file, vma);
+	file_accessed(file);
+	vma->vm_ops = &uvfs_file_vm_ops;
+	return 0;
 }
 
 const struct file_operations uvfs_file_fops = {

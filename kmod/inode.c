@@ -70,15 +70,36 @@ void uvfs_make_bad(struct inode *inode)
 		remove_inode_hash(inode);
 }
 
+/*
+ * The data or size of inode changed here (a WRITE or FALLOCATE answered,
+ * a truncate): attributes asked for before now must not undo it.
+ */
+void uvfs_attr_changed(struct inode *inode)
+{
+	u64 v = atomic64_inc_return(&UVFS_FS(inode->i_sb)->attr_version);
+
+	WRITE_ONCE(UVFS_I(inode)->attr_version, v);
+}
+
+/*
+ * Apply attributes from a reply to a request sent at attribute version av
+ * (uvfs_attr_version() before the send; 0: nothing local can be newer).
+ * A reply older than the inode's last local change of data or size (as
+ * FUSE's attr_version) keeps the kernel's size and times: the daemon
+ * answered before it saw that WRITE, and a stale size would cut the page
+ * cache, and a later write past it would zero what lies between.
+ */
 void uvfs_change_attr(struct inode *inode, const struct uvfs_attr *a,
-		      u64 attr_valid_ns)
+		      u64 attr_valid_ns, u64 av)
 {
 	struct timespec64 at, mt, ct;
 	loff_t oldsize = i_size_read(inode);
 	struct timespec64 oldmtime = inode->i_mtime;
 	struct timespec64 oldctime = uvfs_get_ctime(inode);
-	/* writeback mode: the kernel's size and times are newer */
-	bool owned = uvfs_wb_owns_attr(inode);
+	/* the kernel's size and times are newer: writeback mode, or a
+	 * reply older than a local change */
+	bool owned = (av && READ_ONCE(UVFS_I(inode)->attr_version) > av) ||
+		     uvfs_wb_owns_attr(inode);
 
 	at.tv_sec = a->atime;
 	at.tv_nsec = a->atimensec;
@@ -164,7 +185,8 @@ static int uvfs_inode_set(struct inode *inode, void *data)
  * root.  The caller checked uvfs_attr_valid().
  */
 struct inode *uvfs_iget(struct super_block *sb, u64 nodeid,
-			const struct uvfs_attr *attr, u64 attr_valid_ns)
+			const struct uvfs_attr *attr, u64 attr_valid_ns,
+			u64 av)
 {
 	struct inode *inode;
 	bool retried = false;
@@ -194,7 +216,7 @@ retry:
 		    S_ISFIFO(attr->mode) || S_ISSOCK(attr->mode))
 			init_special_inode(inode, attr->mode,
 					   new_decode_dev(attr->rdev));
-		uvfs_change_attr(inode, attr, attr_valid_ns);
+		uvfs_change_attr(inode, attr, attr_valid_ns, 0);
 		unlock_new_inode(inode);
 	} else if (((inode->i_mode ^ attr->mode) & S_IFMT) ||
 		   uvfs_is_bad(inode)) {
@@ -215,7 +237,7 @@ retry:
 		retried = true;
 		goto retry;
 	} else {
-		uvfs_change_attr(inode, attr, attr_valid_ns);
+		uvfs_change_attr(inode, attr, attr_valid_ns, av);
 	}
 	if (nodeid != UVFS_ROOT_ID) {
 		spin_lock(&inode->i_lock);
@@ -345,6 +367,7 @@ static int uvfs_do_getattr(struct inode *inode, struct file *file)
 {
 	struct uvfs_getattr_in in = {};
 	struct uvfs_attr_out out;
+	u64 av;
 	struct uvfs_args args = {
 		.opcode = UVFS_OP_GETATTR,
 		.nodeid = uvfs_nodeid(inode),
@@ -361,6 +384,7 @@ static int uvfs_do_getattr(struct inode *inode, struct file *file)
 		in.fh = ff->fh;
 		in.flags = UVFS_GETATTR_FH;
 	}
+	av = uvfs_attr_version(inode->i_sb);
 	err = uvfs_send(uvfs_conn_of(inode), &args);
 	if (err)
 		return err;
@@ -373,7 +397,7 @@ static int uvfs_do_getattr(struct inode *inode, struct file *file)
 		uvfs_make_bad(inode);
 		return -EIO;
 	}
-	uvfs_change_attr(inode, &out.attr, out.attr_valid_ns);
+	uvfs_change_attr(inode, &out.attr, out.attr_valid_ns, av);
 	return 0;
 }
 
@@ -515,6 +539,7 @@ int uvfs_setattr(struct user_namespace *ns, struct dentry *dentry,
 	struct uvfs_fs *fs = UVFS_FS(inode->i_sb);
 	struct uvfs_setattr_in in = {};
 	struct uvfs_attr_out out;
+	u64 av;
 	struct uvfs_args args = {
 		.opcode = UVFS_OP_SETATTR,
 		.nodeid = uvfs_nodeid(inode),
@@ -568,6 +593,7 @@ int uvfs_setattr(struct user_namespace *ns, struct dentry *dentry,
 		if (err)
 			return err;
 	}
+	av = uvfs_attr_version(inode->i_sb);
 	err = uvfs_send(fs->conn, &args);
 	if (err)
 		return err;
@@ -584,8 +610,9 @@ int uvfs_setattr(struct user_namespace *ns, struct dentry *dentry,
 	if (ia->ia_valid & ATTR_SIZE) {
 		i_size_write(inode, out.attr.size);
 		truncate_pagecache(inode, out.attr.size);
+		uvfs_attr_changed(inode);
 	}
-	uvfs_change_attr(inode, &out.attr, out.attr_valid_ns);
+	uvfs_change_attr(inode, &out.attr, out.attr_valid_ns, av);
 	return 0;
 }
 

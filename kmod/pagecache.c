@@ -240,13 +240,19 @@ static void uvfs_wb_send(struct uvfs_wb_run *run)
 
 	if (in.size) {	/* else truncated meanwhile: nothing to write */
 		err = uvfs_send(uvfs_conn_of(inode), &args);
+		uvfs_attr_changed(inode);	/* before the pages are clean */
 		if (!err && out.size != in.size) {
 			uvfs_warn_bad_reply(UVFS_OP_WRITE, "short writeback");
 			err = -EIO;
 		}
 	}
-	if (err)
+	if (err) {
+		/* data a write(2) was told is written: say it is lost */
+		if (!uvfs_is_bad(inode))
+			pr_warn_ratelimited("uvfs: writeback of inode %lu, %u bytes at %lld, failed: %d\n",
+					    inode->i_ino, in.size, off, err);
 		mapping_set_error(inode->i_mapping, err);
+	}
 	for (i = 0; i < run->nr; i++)
 		end_page_writeback(run->pages[i]);
 	run->nr = 0;

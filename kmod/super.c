@@ -33,6 +33,7 @@ static struct inode *uvfs_alloc_inode(struct super_block *sb)
 	ui->forget = NULL;
 	ui->state = 0;
 	ui->attr_expires = jiffies - 1;
+	ui->attr_version = 0;
 	return &ui->vfs_inode;
 }
 
@@ -388,7 +389,7 @@ static struct inode *uvfs_get_root(struct super_block *sb,
 		out.attr.gid = from_kgid(&init_user_ns, fs->group_id);
 		out.attr_valid_ns = 0;
 	}
-	return uvfs_iget(sb, UVFS_ROOT_ID, &out.attr, out.attr_valid_ns);
+	return uvfs_iget(sb, UVFS_ROOT_ID, &out.attr, out.attr_valid_ns, 0);
 }
 
 static int uvfs_fill_super(struct super_block *sb, struct fs_context *fc)
@@ -409,6 +410,7 @@ static int uvfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	}
 	spin_lock_init(&fs->forget_lock);
 	spin_lock_init(&fs->space_lock);
+	mutex_init(&fs->space_mutex);
 	fs->space_bsize = PAGE_SIZE;
 	INIT_LIST_HEAD(&fs->forget_list);
 	INIT_DELAYED_WORK(&fs->forget_work, uvfs_forget_work);

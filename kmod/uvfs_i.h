@@ -222,18 +222,26 @@ struct uvfs_fs {
 	 * has something the daemon has not seen (see file.c).
 	 */
 	bool writeback;
+	/* bumped by each local change of a file's data or size; see
+	 * uvfs_change_attr() */
+	atomic64_t attr_version;
 	/*
-	 * Free space for buffered writes (file.c, uvfs_space_*): bytes the
+	 * Free space for the page cache (space.c): bytes the
 	 * last STATFS found free, bytes dirtied (or charged to metadata
 	 * ops) since, under space_lock.  conn->space_ops counts the requests
 	 * that may allocate blocks besides WRITE; space_ops_seen is its
 	 * value when the estimate last charged them.
 	 */
 	spinlock_t space_lock;
+	struct mutex space_mutex;	/* one refresh at a time */
+	unsigned long space_gen;	/* refreshes done */
+	int space_direct;	/* direct allocations draining */
+	s64 space_inflight_direct;	/* of space_pending: sent, unanswered */
 	bool space_known;
 	s64 space_free;		/* bfree, in bytes */
 	s64 space_avail;	/* bavail, in bytes */
 	s64 space_pending;
+	s64 space_inflight;	/* of space_pending: pages not dirty yet */
 	u32 space_bsize;
 	s64 space_ops_seen;
 	/*
@@ -259,6 +267,7 @@ struct uvfs_inode {
 	u64 nodeid;
 	u64 nlookup;		/* under i_lock */
 	unsigned long attr_expires;	/* jiffies */
+	u64 attr_version;	/* fs->attr_version at the last local change */
 	struct list_head write_files;	/* open for write; under i_lock */
 	struct uvfs_forget_link *forget;	/* for evict; NULL for root */
 	unsigned long state;	/* UVFS_I_* bits */
@@ -359,10 +368,18 @@ extern const struct inode_operations uvfs_special_iops;
 extern const struct inode_operations uvfs_symlink_iops;
 bool uvfs_attr_valid(const struct uvfs_attr *attr);
 struct inode *uvfs_iget(struct super_block *sb, u64 nodeid,
-			const struct uvfs_attr *attr, u64 attr_valid_ns);
+			const struct uvfs_attr *attr, u64 attr_valid_ns,
+			u64 av);
 struct inode *uvfs_ilookup(struct super_block *sb, u64 nodeid);
 void uvfs_change_attr(struct inode *inode, const struct uvfs_attr *attr,
-		      u64 attr_valid_ns);
+		      u64 attr_valid_ns, u64 av);
+void uvfs_attr_changed(struct inode *inode);
+
+/* The attribute version to pass to uvfs_change_attr(), read before a send. */
+static inline u64 uvfs_attr_version(struct super_block *sb)
+{
+	return atomic64_read(&UVFS_FS(sb)->attr_version);
+}
 int uvfs_update_attr(struct inode *inode, struct file *file, bool force);
 void uvfs_invalidate_attr(struct inode *inode);
 void uvfs_invalidate_stat(struct inode *inode);
@@ -400,10 +417,19 @@ int uvfs_send_fsync(struct file *file, u32 opcode, int datasync);
 bool uvfs_wb_owns_attr(struct inode *inode);
 int uvfs_wb_flush_attr(struct inode *inode, struct file *file);
 int uvfs_wb_sync(struct inode *inode, struct file *file);
+
+/* ---- space.c: room on the backend for the page cache ---- */
+struct uvfs_space_direct {
+	s64 need;	/* charged */
+	bool drain;	/* held new promises off (space_direct) */
+};
 bool uvfs_space_op(u32 opcode);
-void uvfs_space_charge(struct uvfs_fs *fs, size_t count);
-void uvfs_space_forget(struct uvfs_fs *fs);
-bool uvfs_space_reserve(struct inode *inode, size_t count);
+s64 uvfs_space_try(struct inode *inode, loff_t pos, size_t count);
+s64 uvfs_space_reserve(struct inode *inode, loff_t pos, size_t count);
+void uvfs_space_settle(struct uvfs_fs *fs, s64 charged);
+void uvfs_space_direct_begin(struct inode *inode, loff_t pos, loff_t count,
+			     bool nodrain, struct uvfs_space_direct *d);
+void uvfs_space_direct_end(struct inode *inode, struct uvfs_space_direct *d);
 
 /* ---- pagecache.c ---- */
 extern const struct address_space_operations uvfs_aops;

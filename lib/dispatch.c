@@ -56,7 +56,7 @@ static void do_init(struct uvfs_req *req, const struct uvfs_msg *msg)
 	if (!se->ops.readdirplus)
 		out.flags &= ~UVFS_INIT_READDIRPLUS;
 	/* the page cache writes back (only uvfs.ko offers it) */
-	if (!se->opts.writeback || se->opts.readonly)
+	if (se->opts.nowriteback || se->opts.readonly)
 		out.flags &= ~UVFS_INIT_WRITEBACK;
 	out.time_gran = 1;
 	out.max_readahead = se->max_write;

@@ -283,6 +283,69 @@ int e2_map_run(struct e2fs *e2, struct e2_node *n, blk64_t lblk, blk64_t max,
  * Allocation: blocks for a hole, and the indirect blocks that map them
  */
 
+/*
+ * Block-mapped files: how many indirect blocks filling every hole in
+ * [lblk, end) allocates, exactly: the map blocks on the paths to the
+ * range that do not exist yet, each counted once.  A map block over a
+ * part of the range with data in it exists, so walking the first block
+ * of each leaf map block's span is enough.
+ */
+int e2_ind_blocks_needed(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
+			 blk64_t end, blk64_t *count)
+{
+	const uint64_t apb = e2->bs / 4;
+	uint64_t last[3] = { UINT64_MAX, UINT64_MAX, UINT64_MAX };
+	int last_depth = 0, err = 0;
+	uint32_t *buf;
+
+	*count = 0;
+	if (lblk < EXT2_NDIR_BLOCKS)
+		lblk = EXT2_NDIR_BLOCKS;
+	if (lblk >= end)
+		return 0;
+	buf = malloc(e2->bs);
+	if (!buf)
+		return -ENOMEM;
+	while (lblk < end) {
+		uint64_t off = lblk - EXT2_NDIR_BLOCKS, span = apb;
+		int depth = 1, k;
+		blk64_t ptr;
+
+		for (; depth <= 3 && off >= span; depth++, span *= apb)
+			off -= span;
+		if (depth > 3)
+			break;	/* past the largest file: the write fails */
+		if (depth != last_depth) {
+			last[0] = last[1] = last[2] = UINT64_MAX;
+			last_depth = depth;
+		}
+		/* level k's map block covers span blocks, starting at
+		 * off / span * span; span shrinks by apb per level */
+		ptr = n->inode.i_block[EXT2_IND_BLOCK + depth - 1];
+		for (k = 0; k < depth; k++, span /= apb) {
+			if (!ptr) {
+				for (; k < depth; k++, span /= apb) {
+					if (last[k] != off / span)
+						(*count)++;
+					last[k] = off / span;
+				}
+				break;
+			}
+			if (k == depth - 1)
+				break;
+			err = meta_read(e2, ptr, buf);
+			if (err)
+				goto out;
+			ptr = buf[off % span / (span / apb)];
+		}
+		/* on to the next leaf map block */
+		lblk += apb - off % apb;
+	}
+out:
+	free(buf);
+	return err;
+}
+
 /* Where a new block for lblk should go: right after lblk - 1's. */
 static blk64_t alloc_goal(struct e2fs *e2, struct e2_node *n, blk64_t lblk)
 {

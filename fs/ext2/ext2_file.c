@@ -294,14 +294,14 @@ static int write_full(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 }
 
 /*
- * Can the holes of size bytes at off all get blocks?  Over FUSE, the
- * writeback of pages dirtied through mmap ignores a short WRITE count:
- * a WRITE that filled some holes, hit ENOSPC and returned the prefix
- * would lose the rest silently (msync reports success).  So a write fails
- * whole with ENOSPC, before it changes anything, unless the free blocks
- * cover its holes and, generously, the tree blocks mapping them may need
- * (a write(2) larger than the space left still comes back short, split
- * by the kernel into several WRITEs).
+ * Can the holes of size bytes at off all get blocks, with the map blocks
+ * they need (exactly for block maps, generously for extents)?  Over FUSE,
+ * the writeback of pages dirtied through mmap ignores a short WRITE
+ * count: a WRITE that filled some holes, hit ENOSPC and returned the
+ * prefix would lose the rest silently (msync reports success).  So a
+ * write fails whole with ENOSPC, before it changes anything, unless it
+ * fits (a write(2) larger than the space left still comes back short:
+ * uvfs.ko retries page by page, FUSE splits it into several WRITEs).
  */
 static int write_fits(struct e2fs *e2, struct e2_node *n, size_t size,
 		      uint64_t off)
@@ -325,10 +325,14 @@ static int write_fits(struct e2fs *e2, struct e2_node *n, size_t size,
 	}
 	if (!holes)
 		return 0;
-	if (n->inode.i_flags & EXT4_EXTENTS_FL)
+	if (n->inode.i_flags & EXT4_EXTENTS_FL) {
 		meta = runs * 2 + 4;	/* a split per level, depth <= 4 */
-	else
-		meta = holes / (e2->bs / 4) + 3;
+	} else {
+		/* exact, so ENOSPC comes where the kernel's driver gives it */
+		err = e2_ind_blocks_needed(e2, n, off / e2->bs, end, &meta);
+		if (err)
+			return err;
+	}
 	return holes + meta > ext2fs_free_blocks_count(e2->fs->super) ?
 		       -ENOSPC : 0;
 }

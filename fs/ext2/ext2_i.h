@@ -226,6 +226,9 @@ uint64_t e2_max_size(struct e2fs *e2, const struct e2_node *n);
 uint64_t e2_fs_max_size(struct e2fs *e2);
 int e2_map_block(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
 		 bool alloc, blk64_t *pblk, bool *uninit);
+/* Map blocks that filling the holes of [lblk, end) allocates (block maps). */
+int e2_ind_blocks_needed(struct e2fs *e2, struct e2_node *n, blk64_t lblk,
+			 blk64_t end, blk64_t *count);
 /* At lblk: a hole (pblk 0) or data, and for how many blocks (<= max). */
 int e2_map_run(struct e2fs *e2, struct e2_node *n, blk64_t lblk, blk64_t max,
 	       blk64_t *pblk, blk64_t *len, bool *uninit);

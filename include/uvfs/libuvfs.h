@@ -44,11 +44,10 @@ struct uvfs_session_opts {
 	/* -o fakeroot: the backend sees every request as coming from root
 	 * (uid 0, gid 0), as fuse2fs -o fakeroot treats its callers */
 	int fakeroot;
-	/* -o writeback: over uvfs.ko, write(2) goes through the page cache
-	 * (UVFS_INIT_WRITEBACK accepted); experimental, off by default: the
-	 * free-space estimate is not yet safe with concurrent writers near a
-	 * full file system (see kmod/file.c) */
-	int writeback;
+	/* -o nowriteback: over uvfs.ko, write(2) goes straight to the
+	 * backend (UVFS_INIT_WRITEBACK refused); by default it goes through
+	 * the page cache and writeback sends the WRITEs */
+	int nowriteback;
 	/*
 	 * Generic mount flags (MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_NOATIME,
 	 * MS_RELATIME, MS_STRICTATIME, MS_NODIRATIME, MS_SYNCHRONOUS,

@@ -44,8 +44,8 @@
  *                  cache; WRITEs come from writeback, up to max_write
  *                  (1 MiB with the default slots), with any writable fh
  *                  of the node; the kernel sends mtime/ctime by SETATTR
- *                  after the data.  libuvfs accepts it only
- *                  with -o writeback (off by default for now).
+ *                  after the data.  libuvfs accepts it unless
+ *                  -o nowriteback.
  *                - uvfs_init_out.max_filesize (the struct is 40 bytes; a
  *                  1.0 reply's 32 are still read): the kernel fails writes
  *                  and truncates past it with EFBIG.

@@ -25,9 +25,10 @@ usage:
 Operations: create (O_EXCL / O_TRUNC), write at random offsets and sizes
 (in the file, at EOF, beyond EOF up to 70 MiB, i.e. into the triple
 indirect range of a 1 KiB-block ext2), with --enospc fill (write at a
-file's end up to about the free space: ENOSPC where the kernel's ext2
-gives it; the ext2 backend does not model the kernel's reserve pool and
-page-by-page allocation yet, so it fails over FUSE and uvfs.ko), with
+file's end up to about the free space: ENOSPC exactly where the kernel's
+ext2 gives it, to the page; stage 86 uses it over uvfs.ko, where the page
+cache writes back; over FUSE a write(2) split into WRITEs stops up to one
+WRITE early, as the backend refuses a WRITE that does not fit whole), with
 --limits bigwrite (writes at and across the largest file size: EFBIG, or
 short; stage 86 uses it; stage 51 does not, as the other op streams
 of its seeds expose a FUSE difference: sendfile to past the limit gives

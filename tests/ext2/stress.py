@@ -29,7 +29,9 @@ behind, i.e. what Linux and POSIX allow and what a FUSE kernel can show:
                   cache dropped, then the model adopts what is there
   copy_file_range a short count n: the first n bytes copied; an error:
                   nothing changed
-  mmap write      msync error: writeback of some pages failed; the kernel
+  mmap write      SIGBUS at a fault (ext4 and uvfs.ko when a page gets no
+                  room; the write runs in a child process), or an
+                  msync error: writeback of some pages failed; the kernel
                   marks them clean anyway, so after dropping the page cache
                   each byte is old or new; the model adopts what is there
   create, link,   an error: the name is not there (link: the temporary
@@ -50,6 +52,7 @@ import errno
 import mmap
 import os
 import random
+import signal
 import sys
 import time
 
@@ -349,18 +352,32 @@ class Worker:
         base = off - off % mmap.PAGESIZE
         buf = self.rng.randbytes(length)
         old = bytes(s.data[off:off + length])
-        m = mmap.mmap(s.fd, off + length - base, mmap.MAP_SHARED,
-                      mmap.PROT_READ | mmap.PROT_WRITE, offset=base)
-        try:
-            m[off - base:off - base + length] = buf
+        # in a child: a page that cannot get room on a full file system
+        # is refused at the fault with SIGBUS (ext4 and uvfs.ko do so)
+        pid = os.fork()
+        if pid == 0:
+            code = 0
             try:
-                m.flush()
-                ok = True
-            except OSError as e:
-                self.error(e)
-                ok = False
-        finally:
-            m.close()
+                m = mmap.mmap(s.fd, off + length - base, mmap.MAP_SHARED,
+                              mmap.PROT_READ | mmap.PROT_WRITE, offset=base)
+                m[off - base:off - base + length] = buf
+                try:
+                    m.flush()
+                except OSError as e:
+                    code = 64 + min(e.errno, 127)
+                m.close()
+            except BaseException:
+                code = 1
+            os._exit(code)
+        _, st = os.waitpid(pid, 0)
+        ok = st == 0
+        if os.WIFSIGNALED(st) and os.WTERMSIG(st) == signal.SIGBUS:
+            key = "mmap-fault:ENOSPC"
+            self.enospc[key] = self.enospc.get(key, 0) + 1
+        elif os.WIFEXITED(st) and os.WEXITSTATUS(st) >= 64:
+            self.error(OSError(os.WEXITSTATUS(st) - 64, "msync"))
+        elif not ok:
+            self.fail("mmap write child: status %#x" % st)
         self.space_result(not ok)
         if ok:
             s.data[off:off + length] = buf
@@ -643,6 +660,9 @@ def main():
         pid, st = os.wait()
         if st:
             failed += 1
+        if os.WIFSIGNALED(st):
+            print("stress: FAIL worker pid %d killed by signal %d" % (
+                pid, os.WTERMSIG(st)), file=sys.stderr, flush=True)
     out = b""
     while True:
         b = os.read(rfd, 65536)

@@ -494,12 +494,24 @@ START_TEST(test_init_negotiation)
 	ck_assert_int_eq(memcmp(fake.payload + sizeof(*io), "recorder", 8), 0);
 	/* the recorder has no readdirplus: not offered */
 	ck_assert_uint_eq(io->flags & UVFS_INIT_READDIRPLUS, 0);
-	/* no writeback without -o writeback; no size limit */
-	ck_assert_uint_eq(io->flags & UVFS_INIT_WRITEBACK, 0);
+	/* writeback by default; no size limit */
+	ck_assert_uint_ne(io->flags & UVFS_INIT_WRITEBACK, 0);
 	ck_assert_uint_eq(io->max_filesize, 0);
 	ii.major = UVFS_PROTO_MAJOR + 1;
 	ck_assert_int_eq(send(UVFS_OP_INIT, 0, &ii, sizeof(ii), 4096),
 			 -EPROTO);
+}
+END_TEST
+
+START_TEST(test_init_nowriteback)
+{
+	struct uvfs_init_in ii = { UVFS_PROTO_MAJOR, 99, 65536, 0xffffffffu };
+	const struct uvfs_init_out *io = (const void *)fake.payload;
+
+	se->opts.nowriteback = 1;	/* uvfsd -o nowriteback */
+	ck_assert_int_eq(send(UVFS_OP_INIT, 0, &ii, sizeof(ii), 4096), 0);
+	ck_assert_uint_eq(io->flags & UVFS_INIT_WRITEBACK, 0);
+	ck_assert_uint_ne(io->flags & UVFS_INIT_RENAME_FLAGS, 0);
 }
 END_TEST
 
@@ -562,6 +574,7 @@ int main(void)
 	tcase_add_test(tc, test_reply_once);
 	tcase_add_test(tc, test_forget_batch);
 	tcase_add_test(tc, test_init_negotiation);
+	tcase_add_test(tc, test_init_nowriteback);
 	tcase_add_test(tc, test_not_mounted);
 	tcase_add_test(tc, test_async_reply);
 	suite_add_tcase(s, tc);

@@ -1106,7 +1106,8 @@ static void check_init(const struct msgrow *r)
 	ck_assert_uint_eq(io->max_write, HIGH32);
 	ck_assert_uint_eq(io->max_readahead, HIGH32);
 	ck_assert_uint_eq(io->flags,
-			  UVFS_INIT_READDIRPLUS | UVFS_INIT_RENAME_FLAGS);
+			  UVFS_INIT_READDIRPLUS | UVFS_INIT_RENAME_FLAGS |
+			  UVFS_INIT_WRITEBACK);
 	ck_assert_uint_eq(io->max_filesize, 0);
 	ck_assert_uint_eq(io->time_gran, 1);
 	ck_assert_uint_eq(io->subtype_len, strlen(name));
