@@ -286,6 +286,7 @@ static int uvfs_remove(struct inode *dir, struct dentry *dentry, u32 opcode)
 	else if (inode->i_nlink > 0)
 		drop_nlink(inode);
 	spin_unlock(&inode->i_lock);
+	uvfs_attr_changed(inode);	/* older replies have the old count */
 	dentry->d_time = jiffies - 1;
 	return 0;
 }
@@ -345,6 +346,7 @@ static int uvfs_rename(struct user_namespace *ns, struct inode *olddir,
 			else if (target->i_nlink > 0)
 				drop_nlink(target);
 			spin_unlock(&target->i_lock);
+			uvfs_attr_changed(target);
 		}
 	}
 	return 0;

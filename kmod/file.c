@@ -362,6 +362,7 @@ int uvfs_wb_flush_attr(struct inode *inode, struct file *file)
 	};
 	struct uvfs_inode *ui = UVFS_I(inode);
 	struct timespec64 mt = inode->i_mtime, ct = uvfs_get_ctime(inode);
+	bool nosec = IS_NOSEC(inode);
 	u64 av;
 	int err;
 
@@ -396,6 +397,7 @@ int uvfs_wb_flush_attr(struct inode *inode, struct file *file)
 		return err;
 	}
 	uvfs_change_attr(inode, &out.attr, out.attr_valid_ns, av);
+	uvfs_keep_nosec(inode, nosec);
 	return 0;
 }
 
@@ -525,6 +527,8 @@ static ssize_t uvfs_write_through(struct kiocb *iocb, struct iov_iter *from)
 			break;
 		}
 		ret = uvfs_send_write(file, buf, copied, pos);
+		if (ret == -ENOSPC && uvfs_space_deliver_frees(fs))
+			ret = uvfs_send_write(file, buf, copied, pos);
 		if (ret == -ENOSPC)
 			ret = uvfs_write_pages_that_fit(file, buf, copied, pos);
 		if (ret < 0) {

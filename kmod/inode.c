@@ -71,8 +71,9 @@ void uvfs_make_bad(struct inode *inode)
 }
 
 /*
- * The data or size of inode changed here (a WRITE or FALLOCATE answered,
- * a truncate): attributes asked for before now must not undo it.
+ * The data, size or link count of inode changed here (a WRITE or
+ * FALLOCATE answered, a truncate, an unlink): attributes asked for before
+ * now must not undo it.
  */
 void uvfs_attr_changed(struct inode *inode)
 {
@@ -84,10 +85,11 @@ void uvfs_attr_changed(struct inode *inode)
 /*
  * Apply attributes from a reply to a request sent at attribute version av
  * (uvfs_attr_version() before the send; 0: nothing local can be newer).
- * A reply older than the inode's last local change of data or size (as
- * FUSE's attr_version) keeps the kernel's size and times: the daemon
- * answered before it saw that WRITE, and a stale size would cut the page
- * cache, and a later write past it would zero what lies between.
+ * A reply older than the inode's last local change (as FUSE's
+ * attr_version) keeps the kernel's size, times and link count: the daemon
+ * answered before it saw that WRITE or UNLINK; a stale size would cut the
+ * page cache, and a later write past it would zero what lies between, and
+ * a stale count of 0 would make link(2) fail with ENOENT.
  */
 void uvfs_change_attr(struct inode *inode, const struct uvfs_attr *a,
 		      u64 attr_valid_ns, u64 av)
@@ -98,8 +100,8 @@ void uvfs_change_attr(struct inode *inode, const struct uvfs_attr *a,
 	struct timespec64 oldctime = uvfs_get_ctime(inode);
 	/* the kernel's size and times are newer: writeback mode, or a
 	 * reply older than a local change */
-	bool owned = (av && READ_ONCE(UVFS_I(inode)->attr_version) > av) ||
-		     uvfs_wb_owns_attr(inode);
+	bool stale = av && READ_ONCE(UVFS_I(inode)->attr_version) > av;
+	bool owned = stale || uvfs_wb_owns_attr(inode);
 
 	at.tv_sec = a->atime;
 	at.tv_nsec = a->atimensec;
@@ -114,7 +116,8 @@ void uvfs_change_attr(struct inode *inode, const struct uvfs_attr *a,
 	/* a new ctime may be a new security.capability: look again */
 	if (is_sxid(inode->i_mode) || !timespec64_equal(&oldctime, &ct))
 		inode->i_flags &= ~S_NOSEC;
-	set_nlink(inode, a->nlink);
+	if (!stale)
+		set_nlink(inode, a->nlink);
 	inode->i_uid = make_kuid(&init_user_ns, a->uid);
 	inode->i_gid = make_kgid(&init_user_ns, a->gid);
 	inode->i_blocks = a->blocks;
@@ -138,6 +141,21 @@ void uvfs_change_attr(struct inode *inode, const struct uvfs_attr *a,
 		    (loff_t)a->size != oldsize)
 			invalidate_inode_pages2(inode->i_mapping);
 	}
+}
+
+/*
+ * After our own SETATTR: its new ctime brought no security.capability
+ * (only SETXATTR does, and xattr.c clears S_NOSEC then), so S_NOSEC,
+ * which uvfs_change_attr() dropped for the new ctime, stands again.  A
+ * chown after a chmod then asks no GETXATTR.
+ */
+void uvfs_keep_nosec(struct inode *inode, bool was_nosec)
+{
+	if (!was_nosec || is_sxid(inode->i_mode))
+		return;
+	spin_lock(&inode->i_lock);
+	inode->i_flags |= S_NOSEC;
+	spin_unlock(&inode->i_lock);
 }
 
 void uvfs_set_inode_ops(struct inode *inode)
@@ -539,6 +557,7 @@ int uvfs_setattr(struct user_namespace *ns, struct dentry *dentry,
 	struct uvfs_fs *fs = UVFS_FS(inode->i_sb);
 	struct uvfs_setattr_in in = {};
 	struct uvfs_attr_out out;
+	bool nosec = IS_NOSEC(inode);
 	u64 av;
 	struct uvfs_args args = {
 		.opcode = UVFS_OP_SETATTR,
@@ -610,9 +629,12 @@ int uvfs_setattr(struct user_namespace *ns, struct dentry *dentry,
 	if (ia->ia_valid & ATTR_SIZE) {
 		i_size_write(inode, out.attr.size);
 		truncate_pagecache(inode, out.attr.size);
-		uvfs_attr_changed(inode);
 	}
 	uvfs_change_attr(inode, &out.attr, out.attr_valid_ns, av);
+	uvfs_keep_nosec(inode, nosec);
+	/* replies to requests sent before this one have the old size */
+	if (ia->ia_valid & ATTR_SIZE)
+		uvfs_attr_changed(inode);
 	return 0;
 }
 

@@ -85,6 +85,20 @@ static bool uvfs_space_fits(struct uvfs_fs *fs, s64 need)
 	       UVFS_SPACE_MARGIN_BLOCKS * (s64)fs->space_bsize <= limit;
 }
 
+/*
+ * RELEASE and FORGET travel lazily, and they are what frees the blocks of
+ * a file unlinked while open or cached: before ENOSPC is the answer, have
+ * the daemon take them.  True if there were any (the caller may retry).
+ */
+bool uvfs_space_deliver_frees(struct uvfs_fs *fs)
+{
+	if (!READ_ONCE(fs->nforget) && !atomic_read(&fs->conn->nbackground))
+		return false;
+	uvfs_flush_forgets(fs);
+	uvfs_wait_background(fs->conn);
+	return true;
+}
+
 /* Write back everything dirty, then ask STATFS how much is free. */
 static void uvfs_space_refresh(struct super_block *sb)
 {
@@ -113,6 +127,7 @@ static void uvfs_space_refresh(struct super_block *sb)
 	down_read(&sb->s_umount);
 	sync_inodes_sb(sb);
 	up_read(&sb->s_umount);
+	uvfs_space_deliver_frees(fs);
 	ops = atomic64_read(&fs->conn->space_ops);
 	err = uvfs_send(fs->conn, &args);
 	bsize = out.frsize ? out.frsize : out.bsize;

@@ -374,6 +374,7 @@ struct inode *uvfs_ilookup(struct super_block *sb, u64 nodeid);
 void uvfs_change_attr(struct inode *inode, const struct uvfs_attr *attr,
 		      u64 attr_valid_ns, u64 av);
 void uvfs_attr_changed(struct inode *inode);
+void uvfs_keep_nosec(struct inode *inode, bool was_nosec);
 
 /* The attribute version to pass to uvfs_change_attr(), read before a send. */
 static inline u64 uvfs_attr_version(struct super_block *sb)
@@ -424,6 +425,7 @@ struct uvfs_space_direct {
 	bool drain;	/* held new promises off (space_direct) */
 };
 bool uvfs_space_op(u32 opcode);
+bool uvfs_space_deliver_frees(struct uvfs_fs *fs);
 s64 uvfs_space_try(struct inode *inode, loff_t pos, size_t count);
 s64 uvfs_space_reserve(struct inode *inode, loff_t pos, size_t count);
 void uvfs_space_settle(struct uvfs_fs *fs, s64 charged);

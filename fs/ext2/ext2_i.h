@@ -12,13 +12,14 @@
  *    the pread()s, keeps them from being freed (see ext2_file.c).
  *  - File data moves through e2->data_fd, our own descriptor of the image,
  *    never through libext2fs's io cache, which is not safe to use without
- *    e2->lock.  The io channel is write-through, so the cache never holds a
- *    dirty block: a metadata block that is freed and reused for data can
- *    not be written back over that data later.
+ *    e2->lock.  The cache keeps metadata writes (write-back) but is
+ *    written back before any block is allocated (e2_cache_init), so a
+ *    metadata block that is freed and reused for data is never written
+ *    back over that data later.
  *  - struct e2_node caches an inode for as long as the kernel holds a
  *    reference (lookup count or open handle).  The cached copy is written
  *    through to libext2fs (ext2fs_write_inode_full) whenever it changes, so
- *    it always equals the on-disk inode and libext2fs calls that read the
+ *    it always equals libext2fs's copy and libext2fs calls that read the
  *    inode themselves see the same thing.  Nothing is flushed to the image
  *    before fsync or unmount except what libext2fs's small io cache spills.
  *  - Node ids: ext2's root inode (2) is UVFS_ROOT_ID (1) and vice versa;
@@ -81,6 +82,10 @@ struct e2fs {
 	struct e2_node **nodes;	/* hash table of cached inodes */
 	size_t nbuckets, nnodes;
 	uint64_t flushes;	/* completed e2_fs_sync() calls */
+	/* libext2fs's allocation hooks before e2_cache_init() */
+	void (*old_alloc_stats)(ext2_filsys fs, blk64_t blk, int inuse);
+	void (*old_alloc_stats_range)(ext2_filsys fs, blk64_t blk,
+				      blk_t num, int inuse);
 };
 
 /* fh of an open that may write: its release makes changes durable */
@@ -110,6 +115,8 @@ int e2_err(errcode_t err);
 int e2_reply_err(struct uvfs_req *req, int err);
 int e2_check_writable(struct e2fs *e2);
 int e2_fs_sync(struct e2fs *e2);
+/* Metadata through the io cache, written back (see ext2_i.h's top). */
+void e2_cache_init(struct e2fs *e2);
 /* Set EXT2_ERROR_FS in the superblock if a request met corruption. */
 void e2_note_errors(struct e2fs *e2);
 /* May the image in *sbp be mounted as args and mo ask?  (MOUNT_ERR) */

@@ -354,9 +354,8 @@ static int do_mount(const struct uvfs_mount_args *args, void **priv)
 	e2->errors = mo.errors ? mo.errors : e2->fs->super->s_errors;
 	uvfs_mount_set_subtype(args, fs_type_name(e2->fs->super));
 	uvfs_mount_set_max_filesize(args, e2_fs_max_size(e2));
-	/* file data bypasses the io cache, which must then never hold a
-	 * dirty block (see ext2_i.h) */
-	e2->fs->io->flags |= CHANNEL_FLAGS_WRITETHROUGH;
+	/* metadata written back, file data never under it (ext2_i.h) */
+	e2_cache_init(e2);
 	/* Backup superblocks are e2fsck's business, as in the kernel. */
 	e2->fs->flags |= EXT2_FLAG_MASTER_SB_ONLY;
 	if (!e2->ro) {

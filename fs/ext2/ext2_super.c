@@ -243,6 +243,64 @@ int e2_check_features(const struct uvfs_mount_args *args,
 }
 
 /* ------------------------------------------------------------------------
+ * The io cache: metadata written back, never over file data
+ */
+
+/*
+ * A block taken for use may have been metadata freed a moment ago, still
+ * dirty in libext2fs's io cache; file data goes to it through data_fd,
+ * and a later spill of the cache would overwrite that data.  So every
+ * allocation first writes the cache back: "cache=off" flushes it,
+ * "cache=on" resumes caching.  Allocations are rare next to the metadata
+ * writes the cache saves (an inode table block rewritten for each of the
+ * inodes in it), and each flush writes at most the cache's few blocks.
+ */
+static void cache_before_use(ext2_filsys fs)
+{
+	io_channel_set_options(fs->io, "cache=off");
+	io_channel_set_options(fs->io, "cache=on");
+}
+
+static void alloc_stats(ext2_filsys fs, blk64_t blk, int inuse)
+{
+	struct e2fs *e2 = fs->priv_data;
+
+	if (inuse > 0)
+		cache_before_use(fs);
+	if (e2->old_alloc_stats)
+		e2->old_alloc_stats(fs, blk, inuse);
+}
+
+static void alloc_stats_range(ext2_filsys fs, blk64_t blk, blk_t num,
+			      int inuse)
+{
+	struct e2fs *e2 = fs->priv_data;
+
+	if (inuse > 0)
+		cache_before_use(fs);
+	if (e2->old_alloc_stats_range)
+		e2->old_alloc_stats_range(fs, blk, num, inuse);
+}
+
+/*
+ * Let the io cache hold metadata writes until a sync, an allocation or
+ * its own eviction.  Every allocator of the backend goes through
+ * ext2fs_block_alloc_stats2/_range (ext2fs_alloc_block2, ext2fs_new_range
+ * callers, ext2fs_extent_*, ext2fs_bmap2), which call these hooks.
+ */
+void e2_cache_init(struct e2fs *e2)
+{
+	ext2_filsys fs = e2->fs;
+
+	fs->priv_data = e2;
+	fs->io->flags &= ~CHANNEL_FLAGS_WRITETHROUGH;
+	ext2fs_set_block_alloc_stats_callback(fs, alloc_stats,
+					      &e2->old_alloc_stats);
+	ext2fs_set_block_alloc_stats_range_callback(fs, alloc_stats_range,
+						    &e2->old_alloc_stats_range);
+}
+
+/* ------------------------------------------------------------------------
  * Whole-filesystem ops
  */
 
