@@ -382,15 +382,10 @@ int uvfs_wb_flush_attr(struct inode *inode, struct file *file)
 	}
 	av = uvfs_attr_version(inode->i_sb);
 	err = uvfs_send(uvfs_conn_of(inode), &args);
-	if (!err && !uvfs_attr_valid(&out.attr)) {
-		uvfs_warn_bad_reply(UVFS_OP_SETATTR, "invalid attributes");
-		err = -EIO;
-	}
-	if (!err && ((inode->i_mode ^ out.attr.mode) & S_IFMT)) {
-		uvfs_warn_bad_reply(UVFS_OP_SETATTR, "node changed type");
-		uvfs_make_bad(inode);
-		return -EIO;
-	}
+	if (!err)
+		err = uvfs_check_attr_reply(inode, UVFS_OP_SETATTR, &out.attr);
+	if (err && uvfs_is_bad(inode))
+		return err;
 	if (err) {
 		set_bit(UVFS_I_WB_ATTR, &ui->state);
 		uvfs_invalidate_attr(inode);

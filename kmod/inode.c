@@ -381,6 +381,26 @@ void uvfs_evict_inode(struct inode *inode)
 
 /* ---- attributes ---- */
 
+/*
+ * May the attributes in a GETATTR or SETATTR reply for inode be applied?
+ * -EIO if they are invalid, or of another file type (then the inode is
+ * marked bad: see uvfs_make_bad()).
+ */
+int uvfs_check_attr_reply(struct inode *inode, u32 opcode,
+			  const struct uvfs_attr *a)
+{
+	if (!uvfs_attr_valid(a)) {
+		uvfs_warn_bad_reply(opcode, "invalid attributes");
+		return -EIO;
+	}
+	if ((inode->i_mode ^ a->mode) & S_IFMT) {
+		uvfs_warn_bad_reply(opcode, "node changed type");
+		uvfs_make_bad(inode);
+		return -EIO;
+	}
+	return 0;
+}
+
 static int uvfs_do_getattr(struct inode *inode, struct file *file)
 {
 	struct uvfs_getattr_in in = {};
@@ -404,17 +424,10 @@ static int uvfs_do_getattr(struct inode *inode, struct file *file)
 	}
 	av = uvfs_attr_version(inode->i_sb);
 	err = uvfs_send(uvfs_conn_of(inode), &args);
+	if (!err)
+		err = uvfs_check_attr_reply(inode, UVFS_OP_GETATTR, &out.attr);
 	if (err)
 		return err;
-	if (!uvfs_attr_valid(&out.attr)) {
-		uvfs_warn_bad_reply(UVFS_OP_GETATTR, "invalid attributes");
-		return -EIO;
-	}
-	if ((inode->i_mode ^ out.attr.mode) & S_IFMT) {
-		uvfs_warn_bad_reply(UVFS_OP_GETATTR, "node changed type");
-		uvfs_make_bad(inode);
-		return -EIO;
-	}
 	uvfs_change_attr(inode, &out.attr, out.attr_valid_ns, av);
 	return 0;
 }
@@ -616,15 +629,12 @@ int uvfs_setattr(struct user_namespace *ns, struct dentry *dentry,
 	err = uvfs_send(fs->conn, &args);
 	if (err)
 		return err;
-	if (!uvfs_attr_valid(&out.attr)) {
-		uvfs_warn_bad_reply(UVFS_OP_SETATTR, "invalid attributes");
-		uvfs_invalidate_attr(inode);
-		return -EIO;
-	}
-	if ((inode->i_mode ^ out.attr.mode) & S_IFMT) {
-		uvfs_warn_bad_reply(UVFS_OP_SETATTR, "node changed type");
-		uvfs_make_bad(inode);
-		return -EIO;
+	err = uvfs_check_attr_reply(inode, UVFS_OP_SETATTR, &out.attr);
+	if (err) {
+		/* the backend may have done it: ask again next time */
+		if (!uvfs_is_bad(inode))
+			uvfs_invalidate_attr(inode);
+		return err;
 	}
 	if (ia->ia_valid & ATTR_SIZE) {
 		i_size_write(inode, out.attr.size);

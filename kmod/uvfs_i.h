@@ -371,6 +371,8 @@ struct inode *uvfs_iget(struct super_block *sb, u64 nodeid,
 			const struct uvfs_attr *attr, u64 attr_valid_ns,
 			u64 av);
 struct inode *uvfs_ilookup(struct super_block *sb, u64 nodeid);
+int uvfs_check_attr_reply(struct inode *inode, u32 opcode,
+			  const struct uvfs_attr *a);
 void uvfs_change_attr(struct inode *inode, const struct uvfs_attr *attr,
 		      u64 attr_valid_ns, u64 av);
 void uvfs_attr_changed(struct inode *inode);
