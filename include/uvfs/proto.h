@@ -49,6 +49,9 @@
  *                - uvfs_init_out.max_filesize (the struct is 40 bytes; a
  *                  1.0 reply's 32 are still read): the kernel fails writes
  *                  and truncates past it with EFBIG.
+ *  1.2  2026-12  block devices (issue 11): UVFS_IOC_BDEV_ADD turns a set-up
+ *                channel into the queues of /dev/uvbdN, whose requests are
+ *                the BLK_* opcodes; UVFS_IOC_BDEV_REMOVE deletes a device.
  */
 #ifndef UVFS_PROTO_H
 #define UVFS_PROTO_H
@@ -70,7 +73,7 @@
 #endif
 
 #define UVFS_PROTO_MAJOR 1
-#define UVFS_PROTO_MINOR 1
+#define UVFS_PROTO_MINOR 2
 
 #define UVFS_ROOT_ID 1ULL        /* node id of the root directory */
 #define UVFS_NAME_MAX 255        /* longest name component */
@@ -436,14 +439,62 @@ struct uvfs_lseek_out {
 	__u64 offset;
 };
 
-/* Block device requests: nodeid is the device index. */
+/*
+ * Block device requests: nodeid is the device index (N of /dev/uvbdN).
+ * offset and length are in bytes, multiples of the logical block size,
+ * and never reach past the device's size.  BLK_WRITE's payload (length
+ * bytes) follows; a BLK_READ reply carries exactly length bytes, every
+ * other reply none.  BLK_FLUSH has offset = length = 0: make every
+ * completed write durable.  BLK_DISCARD: the range's contents become
+ * undefined (reads may return old data or zeroes).  BLK_WRITE_ZEROES:
+ * reads of the range return zeroes; UVFS_BLK_NOUNMAP asks to keep it
+ * allocated.  UVFS_BLK_FUA on a write: durable before the reply.
+ */
 struct uvfs_blk_in {
 	__u64 offset;		/* bytes */
 	__u32 length;		/* bytes; payload follows for BLK_WRITE */
-	__u32 flags;		/* UVFS_BLK_FUA */
+	__u32 flags;		/* UVFS_BLK_* */
 };
 
 #define UVFS_BLK_FUA (1u << 0)
+#define UVFS_BLK_NOUNMAP (1u << 1)
+
+/*
+ * UVFS_IOC_BDEV_ADD (1.2), on a /dev/uvfs descriptor after UVFS_IOC_SETUP
+ * and before any mount: create /dev/uvbdN served by this channel.  The
+ * device has one hardware queue per channel queue, each as deep as the
+ * queue; a request longer than the slot payload is split by the block
+ * layer (max_io).  The daemon must already be serving the queues: adding
+ * the disk reads from it.  Errors: EINVAL (size 0 or not a multiple of
+ * block_size, block_size not 512..4096 and a power of two, unknown flags,
+ * no SETUP), EPROTO (major differs), EBUSY (the channel serves a mount or
+ * a device already), ENOTCONN.
+ *
+ * UVFS_IOC_BDEV_REMOVE (1.2), on any /dev/uvfs descriptor, by
+ * CAP_SYS_ADMIN: delete /dev/uvbdN (argument: N).  Dirty data of the
+ * device's users is written first while the daemon still serves; then its
+ * channel is shut down (the daemon's WAIT returns ENODEV).  ENOENT: no
+ * such device.
+ *
+ * When the daemon's channel closes (it exits or is killed), the device's
+ * pending and new requests fail with an I/O error at once; the device
+ * stays, dead, until removed.
+ */
+#define UVFS_BDEV_RO (1u << 0)		/* read-only device */
+#define UVFS_BDEV_FLUSH (1u << 1)	/* volatile cache: send FLUSH, FUA */
+#define UVFS_BDEV_DISCARD (1u << 2)	/* send BLK_DISCARD */
+#define UVFS_BDEV_WRITE_ZEROES (1u << 3)	/* send BLK_WRITE_ZEROES */
+#define UVFS_BDEV_FLAGS_ALL 0xfu
+
+struct uvfs_bdev_add {
+	__u32 major;		/* in: UVFS_PROTO_MAJOR of the daemon */
+	__u32 minor;		/* in: UVFS_PROTO_MINOR of the daemon */
+	__u64 size;		/* in: bytes, a multiple of block_size */
+	__u32 block_size;	/* in: logical block size */
+	__u32 flags;		/* in: UVFS_BDEV_* */
+	__u32 max_io;		/* out: longest READ/WRITE, bytes */
+	__u32 index;		/* out: N of /dev/uvbdN */
+};
 
 /* ------------------------------------------------------------------------
  * Notifications (daemon -> kernel).
@@ -542,6 +593,8 @@ struct uvfs_chan_wait {
 #define UVFS_IOC_COMMIT _IOW(UVFS_IOC_MAGIC, 4, struct uvfs_chan_wait)
 /* Wake every UVFS_IOC_WAIT with ENODEV, now and later (daemon stopping). */
 #define UVFS_IOC_SHUTDOWN _IO(UVFS_IOC_MAGIC, 5)
+#define UVFS_IOC_BDEV_ADD _IOWR(UVFS_IOC_MAGIC, 6, struct uvfs_bdev_add)
+#define UVFS_IOC_BDEV_REMOVE _IOW(UVFS_IOC_MAGIC, 7, __u32)
 
 #define UVFS_CHAN_HDR_SIZE 4096	/* header page at the start of a queue */
 
@@ -613,6 +666,7 @@ UVFS_STATIC_ASSERT(sizeof(struct uvfs_fallocate_in) == 32, "fallocate_in");
 UVFS_STATIC_ASSERT(sizeof(struct uvfs_lseek_in) == 24, "lseek_in");
 UVFS_STATIC_ASSERT(sizeof(struct uvfs_lseek_out) == 8, "lseek_out");
 UVFS_STATIC_ASSERT(sizeof(struct uvfs_blk_in) == 16, "blk_in");
+UVFS_STATIC_ASSERT(sizeof(struct uvfs_bdev_add) == 32, "bdev_add");
 UVFS_STATIC_ASSERT(sizeof(struct uvfs_notify_inval_inode) == 24, "inval_inode");
 UVFS_STATIC_ASSERT(sizeof(struct uvfs_notify_inval_entry) == 16, "inval_entry");
 UVFS_STATIC_ASSERT(sizeof(struct uvfs_chan_setup) == 32, "chan_setup");
