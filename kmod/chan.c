@@ -95,6 +95,7 @@ static void uvfs_slot_free(struct uvfs_conn *conn, struct uvfs_queue *q,
 	s->args = NULL;
 	s->waiter = false;
 	s->background = false;
+	s->async = false;
 	s->state = UVFS_SLOT_FREE;
 	q->freelist[q->nfree++] = idx;
 }
@@ -138,8 +139,27 @@ static void uvfs_wake_waiter(struct uvfs_slot *s)
 }
 
 /*
+ * An asynchronous request is over: free its slot, then end it.  The caller
+ * moved the slot to DONE (so nobody else touches it) and dropped q->lock;
+ * the slot is freed first so that what complete() lets the block layer
+ * send next finds it.
+ */
+static void uvfs_async_finish(struct uvfs_conn *conn, struct uvfs_queue *q,
+			      unsigned int idx, int error)
+{
+	struct uvfs_args *args = q->slots[idx].args;
+
+	spin_lock(&q->lock);
+	uvfs_slot_free(conn, q, idx);
+	spin_unlock(&q->lock);
+	uvfs_wake_slotq(q);
+	args->complete(args, error);
+}
+
+/*
  * Abort: fail everything queued or in flight, refuse new requests.  Slots
- * being filled are left to their senders, which see !connected.
+ * being filled are left to their senders, which see !connected.  A block
+ * device served by the channel is marked dead: its I/O fails at once.
  */
 static void uvfs_conn_abort(struct uvfs_conn *conn)
 {
@@ -152,12 +172,20 @@ static void uvfs_conn_abort(struct uvfs_conn *conn)
 
 		spin_lock(&q->lock);
 		for (s = 0; s < conn->depth; s++) {
-			u8 st = q->slots[s].state;
+			struct uvfs_slot *slot = &q->slots[s];
+			u8 st = slot->state;
 
 			if (st != UVFS_SLOT_READY && st != UVFS_SLOT_INFLIGHT)
 				continue;
+			if (slot->async) {
+				slot->state = UVFS_SLOT_DONE;	/* ours now */
+				spin_unlock(&q->lock);
+				uvfs_async_finish(conn, q, s, -ENOTCONN);
+				spin_lock(&q->lock);
+				continue;
+			}
 			if (uvfs_slot_finish(conn, q, s, -ENOTCONN))
-				wake_up(&q->slots[s].waitq);
+				wake_up(&slot->waitq);
 		}
 		q->ready_count = 0;
 		q->nlazy = 0;
@@ -165,6 +193,8 @@ static void uvfs_conn_abort(struct uvfs_conn *conn)
 		wake_up_all(&q->waitq);
 		wake_up_all(&q->slotq);
 	}
+	if (conn->bdev)
+		uvfs_bdev_conn_dead(conn->bdev);
 	mutex_unlock(&conn->setup_lock);
 }
 
@@ -283,7 +313,9 @@ static void uvfs_fill_slot(struct uvfs_args *args, u64 unique, void *slot,
 	for (i = 0; i < args->in_numargs; i++) {
 		unsigned int sz = args->in_args[i].size;
 
-		if (i + 1 == args->in_numargs && args->in_pages)
+		if (i + 1 == args->in_numargs && args->in_fill)
+			args->in_fill(args, p, sz);
+		else if (i + 1 == args->in_numargs && args->in_pages)
 			uvfs_copy_pages(p, args->in_pages, sz, true);
 		else
 			memcpy(p, args->in_args[i].value, sz);
@@ -363,29 +395,30 @@ static bool uvfs_poll_reply(struct uvfs_queue *q, struct uvfs_slot *s)
 }
 
 /*
- * Send a request and, unless it is background or noreply, wait for its
- * reply.  Returns the reply's error (0 or -errno); args->out_size holds the
- * length of a variable last out arg.  Nothing is allocated: the request's
- * state lives in its slot (see "Object lifetimes" in uvfs_i.h).
+ * Put a request into a free slot of q and make it ready: mode says who
+ * ends it (a waiting sender, nobody, or args->complete()).  Returns the
+ * slot's index, or -ENOTCONN / -EINTR / -ENOSYS / -E2BIG.
  *
- * Waking the daemon: a synchronous request sets q->kick and wakes the
- * serving thread only if it sleeps on q->waitq.  No wake-up is lost: the
- * thread puts itself on q->waitq and sets its task state (a full barrier)
- * before it tests kick; the sender stores kick under q->lock and then
- * tests for sleepers with wq_has_sleeper() (a full barrier before the
- * test).  So either the thread sees kick and does not sleep, or the sender
- * sees the thread on the queue and wakes it.  A polling thread is not on
- * the queue: it sees ready_count itself.  Lazy requests leave kick alone;
- * the lazy timer, armed under q->lock when there is no kick yet, sets it
- * within UVFS_LAZY_DELAY_MS.
+ * Waking the daemon: a synchronous or asynchronous request sets q->kick
+ * and wakes the serving thread only if it sleeps on q->waitq.  No wake-up
+ * is lost: the thread puts itself on q->waitq and sets its task state (a
+ * full barrier) before it tests kick; the sender stores kick under
+ * q->lock and then tests for sleepers with wq_has_sleeper() (a full
+ * barrier before the test).  So either the thread sees kick and does not
+ * sleep, or the sender sees the thread on the queue and wakes it.  A
+ * polling thread is not on the queue: it sees ready_count itself.  Lazy
+ * requests leave kick alone; the lazy timer, armed under q->lock when
+ * there is no kick yet, sets it within UVFS_LAZY_DELAY_MS.
  */
-ssize_t uvfs_send(struct uvfs_conn *conn, struct uvfs_args *args)
+enum uvfs_send_mode { UVFS_SEND_WAIT, UVFS_SEND_LAZY, UVFS_SEND_ASYNC };
+
+static int uvfs_queue_request(struct uvfs_conn *conn, struct uvfs_queue *q,
+			      struct uvfs_args *args, enum uvfs_send_mode mode)
 {
-	struct uvfs_queue *q;
 	struct uvfs_slot *s;
 	unsigned int i, idx;
 	size_t len = sizeof(struct uvfs_in_header), outlen = 0;
-	bool wait = !args->background && !args->noreply;
+	bool lazy = mode == UVFS_SEND_LAZY;
 	bool kick;
 	u64 unique;
 	int err;
@@ -406,8 +439,7 @@ ssize_t uvfs_send(struct uvfs_conn *conn, struct uvfs_args *args)
 	    outlen + sizeof(struct uvfs_out_header) > conn->slot_size)
 		return -E2BIG;
 
-	q = &conn->queues[raw_smp_processor_id() % conn->nqueues];
-	err = uvfs_get_slot(conn, q, wait, &idx);
+	err = uvfs_get_slot(conn, q, mode == UVFS_SEND_WAIT, &idx);
 	if (err)
 		return err;
 	s = &q->slots[idx];
@@ -425,16 +457,17 @@ ssize_t uvfs_send(struct uvfs_conn *conn, struct uvfs_args *args)
 	s->opcode = args->opcode;
 	s->error = 0;
 	s->noreply = args->noreply;
-	s->background = !wait;
-	s->waiter = wait;
-	s->args = wait ? args : NULL;
-	if (!wait)
+	s->background = lazy;
+	s->waiter = mode == UVFS_SEND_WAIT;
+	s->async = mode == UVFS_SEND_ASYNC;
+	s->args = lazy ? NULL : args;
+	if (lazy)
 		atomic_inc(&conn->nbackground);
 	s->state = UVFS_SLOT_READY;
 	q->ready[(q->ready_head + q->ready_count) % conn->depth] = idx;
 	q->ready_count++;
 	q->hdr->requests++;
-	if (wait) {
+	if (!lazy) {
 		q->kick = true;
 	} else {
 		q->hdr->lazy++;
@@ -448,9 +481,30 @@ ssize_t uvfs_send(struct uvfs_conn *conn, struct uvfs_args *args)
 	spin_unlock(&q->lock);
 	if (kick && wq_has_sleeper(&q->waitq))
 		wake_up(&q->waitq);
+	return idx;
+}
 
-	if (!wait)
-		return 0;
+/*
+ * Send a request and, unless it is background or noreply, wait for its
+ * reply.  Returns the reply's error (0 or -errno); args->out_size holds the
+ * length of a variable last out arg.  Nothing is allocated: the request's
+ * state lives in its slot (see "Object lifetimes" in uvfs_i.h).
+ */
+ssize_t uvfs_send(struct uvfs_conn *conn, struct uvfs_args *args)
+{
+	struct uvfs_queue *q;
+	struct uvfs_slot *s;
+	bool wait = !args->background && !args->noreply;
+	int idx, err;
+
+	if (!smp_load_acquire(&conn->setup_done))
+		return -ENOTCONN;
+	q = &conn->queues[raw_smp_processor_id() % conn->nqueues];
+	idx = uvfs_queue_request(conn, q, args,
+				 wait ? UVFS_SEND_WAIT : UVFS_SEND_LAZY);
+	if (idx < 0 || !wait)
+		return min(idx, 0);
+	s = &q->slots[idx];
 
 	if (!uvfs_poll_reply(q, s)) {
 		err = wait_event_killable(s->waitq,
@@ -472,6 +526,24 @@ ssize_t uvfs_send(struct uvfs_conn *conn, struct uvfs_args *args)
 	spin_unlock(&q->lock);
 	uvfs_wake_slotq(q);
 	return err;
+}
+
+/*
+ * Send an asynchronous request on queue 'queue' (mod the number of
+ * queues): args->complete() will end it, once.  May sleep for a free slot
+ * (not killable: an abort wakes it).  Returns 0, or -errno if the request
+ * was not sent, and then complete() is never called.
+ */
+int uvfs_send_async(struct uvfs_conn *conn, unsigned int queue,
+		    struct uvfs_args *args)
+{
+	int idx;
+
+	if (!smp_load_acquire(&conn->setup_done))
+		return -ENOTCONN;
+	idx = uvfs_queue_request(conn, &conn->queues[queue % conn->nqueues],
+				 args, UVFS_SEND_ASYNC);
+	return min(idx, 0);
 }
 
 /* ---- replies ---- */
@@ -585,7 +657,8 @@ static void uvfs_orphan_reply(struct uvfs_conn *conn, struct uvfs_queue *q,
 
 /*
  * Copy the reply in slot s out and check it.  Called with q->lock held
- * (the sender cannot detach its buffers meanwhile).  Everything read from
+ * (the sender cannot detach its buffers meanwhile), or for an async slot
+ * after its commit made it DONE (no lock: the copy may be long).  Everything read from
  * the slot is read once, into our own memory, then checked there.
  */
 static int uvfs_take_reply(struct uvfs_conn *conn, struct uvfs_queue *q,
@@ -597,7 +670,8 @@ static int uvfs_take_reply(struct uvfs_conn *conn, struct uvfs_queue *q,
 	size_t payload, fixed = 0, total = 0;
 	unsigned int i, n;
 
-	lockdep_assert_held(&q->lock);
+	if (!s->async)	/* an async slot is DONE: its owner's alone */
+		lockdep_assert_held(&q->lock);
 	memcpy(&oh, slot, sizeof(oh));
 	if (oh.unique != s->unique) {
 		uvfs_warn_bad_reply(s->opcode, "unique id mismatch");
@@ -642,7 +716,9 @@ static int uvfs_take_reply(struct uvfs_conn *conn, struct uvfs_queue *q,
 			sz = payload;
 			args->out_size = sz;
 		}
-		if (i + 1 == n && args->out_pages)
+		if (i + 1 == n && args->out_copy)
+			args->out_copy(args, p, sz);
+		else if (i + 1 == n && args->out_pages)
 			uvfs_copy_pages((void *)p, args->out_pages, sz, false);
 		else if (sz)
 			memcpy(args->out_args[i].value, p, sz);
@@ -673,6 +749,14 @@ static int uvfs_commit(struct uvfs_conn *conn, struct uvfs_queue *q,
 			continue;
 		}
 		s = &q->slots[idx];
+		if (s->async) {
+			s->state = UVFS_SLOT_DONE;	/* ours: see abort */
+			spin_unlock(&q->lock);
+			err = uvfs_take_reply(conn, q, s,
+					      uvfs_slot_addr(conn, q, idx));
+			uvfs_async_finish(conn, q, idx, err);
+			continue;
+		}
 		if (!s->noreply)
 			err = uvfs_take_reply(conn, q, s,
 					      uvfs_slot_addr(conn, q, idx));
@@ -966,6 +1050,10 @@ static long uvfs_dev_ioctl(struct file *file, unsigned int cmd,
 		return 0;
 	case UVFS_IOC_NOTIFY:
 		return uvfs_ioc_notify(conn, uarg);
+	case UVFS_IOC_BDEV_ADD:
+		return uvfs_bdev_add(conn, uarg);
+	case UVFS_IOC_BDEV_REMOVE:
+		return uvfs_bdev_remove(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * uvfs.ko: forward VFS operations to a userland daemon (uvfsd) over a
- * shared-memory channel.  Module init/exit: the misc device /dev/uvfs and
- * the file system type "uvfs".
+ * shared-memory channel.  Module init/exit: the misc device /dev/uvfs, the
+ * block device major of /dev/uvbdN and the file system type "uvfs".
  */
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -30,13 +30,18 @@ static int __init uvfs_init(void)
 	err = register_filesystem(&uvfs_fs_type);
 	if (err)
 		goto out_cache;
-	err = misc_register(&uvfs_miscdev);
+	err = uvfs_bdev_init();
 	if (err)
 		goto out_fs;
+	err = misc_register(&uvfs_miscdev);
+	if (err)
+		goto out_bdev;
 	pr_info("uvfs: protocol %u.%u loaded\n", UVFS_PROTO_MAJOR,
 		UVFS_PROTO_MINOR);
 	return 0;
 
+out_bdev:
+	uvfs_bdev_exit();
 out_fs:
 	unregister_filesystem(&uvfs_fs_type);
 out_cache:
@@ -49,6 +54,7 @@ out_chan:
 static void __exit uvfs_exit(void)
 {
 	misc_deregister(&uvfs_miscdev);
+	uvfs_bdev_exit();
 	unregister_filesystem(&uvfs_fs_type);
 	uvfs_inode_cache_exit();
 	uvfs_chan_exit();

@@ -2,10 +2,10 @@
 /*
  * uvfs.ko private header: the objects of the channel and of the file
  * system, then what each file offers the others, one section per file
- * (chan.c, super.c, inode.c, xattr.c, dir.c, file.c, pagecache.c, notify.c;
- * scripts/check-headers.sh checks that each function is defined in the
- * file its section names), and small compat helpers for kernel API changes
- * after 6.1.
+ * (chan.c, super.c, inode.c, xattr.c, dir.c, file.c, pagecache.c, bdev.c,
+ * notify.c; scripts/check-headers.sh checks that each function is defined
+ * in the file its section names), and small compat helpers for kernel API
+ * changes after 6.1.
  *
  * Object lifetimes
  * ----------------
@@ -26,7 +26,10 @@
  *              false, under the queue's lock) and never touches the slot
  *              again: the reply, if any, is then dropped by the commit,
  *              which frees the slot.  Background and no-reply requests
- *              have no waiter from the start.
+ *              have no waiter from the start.  An asynchronous request
+ *              (the block device's) has no waiter either: whoever moves
+ *              its slot to DONE (the commit of its reply, or an abort)
+ *              owns it, calls args->complete() and frees it.
  *  uvfs_fs:    sb->s_fs_info, freed in kill_sb after DESTROY.
  */
 #ifndef UVFS_KMOD_UVFS_I_H
@@ -77,6 +80,7 @@ enum uvfs_slot_state {
 };
 
 struct uvfs_args;
+struct uvfs_bdev;
 
 /* A slot's request state: under the queue's lock (see "Object lifetimes"). */
 struct uvfs_slot {
@@ -88,6 +92,7 @@ struct uvfs_slot {
 	bool waiter;		/* a sender waits and frees the slot */
 	bool noreply;
 	bool background;	/* counted in conn->nbackground */
+	bool async;		/* args->complete() ends it (block device) */
 	wait_queue_head_t waitq;	/* the waiting sender sleeps here */
 };
 
@@ -156,6 +161,8 @@ struct uvfs_conn {
 	unsigned long nosys[BITS_TO_LONGS(UVFS_OP_MAX)];
 	/* requests sent that may allocate blocks, WRITE aside (file.c) */
 	atomic64_t space_ops;
+	/* the block device this channel serves, if any: under setup_lock */
+	struct uvfs_bdev *bdev;
 	/* the mounted super block, for notifications; NULL if none */
 	struct rw_semaphore sb_lock;
 	struct super_block *sb;
@@ -185,6 +192,17 @@ struct uvfs_out_arg {
  */
 struct uvfs_args {
 	u32 opcode;
+	/*
+	 * Asynchronous requests (uvfs_send_async(): the block device) name
+	 * these instead of buffers: in_fill copies the last in arg into the
+	 * slot, out_copy the last out arg out of it (once its length was
+	 * checked), and complete ends the request with 0 or -errno, from the
+	 * daemon's commit or from an abort, exactly once.  args must then
+	 * live until complete is called.
+	 */
+	void (*in_fill)(struct uvfs_args *args, void *dst, size_t len);
+	void (*out_copy)(struct uvfs_args *args, const void *src, size_t len);
+	void (*complete)(struct uvfs_args *args, int error);
 	u64 nodeid;
 	u8 in_numargs;
 	u8 out_numargs;
@@ -350,6 +368,8 @@ void uvfs_conn_get(struct uvfs_conn *conn);
 void uvfs_conn_put(struct uvfs_conn *conn);
 void uvfs_conn_shutdown(struct uvfs_conn *conn);
 ssize_t uvfs_send(struct uvfs_conn *conn, struct uvfs_args *args);
+int uvfs_send_async(struct uvfs_conn *conn, unsigned int queue,
+		    struct uvfs_args *args);
 unsigned int uvfs_max_payload(struct uvfs_conn *conn);
 void uvfs_wait_background(struct uvfs_conn *conn);
 void uvfs_chan_kick(struct uvfs_conn *conn);
@@ -439,6 +459,13 @@ void uvfs_space_direct_end(struct inode *inode, struct uvfs_space_direct *d);
 extern const struct address_space_operations uvfs_aops;
 bool uvfs_read_direct(struct kiocb *iocb);
 ssize_t uvfs_direct_read(struct kiocb *iocb, struct iov_iter *to);
+
+/* ---- bdev.c: the block devices /dev/uvbdN ---- */
+long uvfs_bdev_add(struct uvfs_conn *conn, void __user *uarg);
+long uvfs_bdev_remove(const u32 __user *uindex);
+void uvfs_bdev_conn_dead(struct uvfs_bdev *b);
+int uvfs_bdev_init(void);
+void uvfs_bdev_exit(void);
 
 /* ---- notify.c ---- */
 long uvfs_ioc_notify(struct uvfs_conn *conn, const void __user *umsg);

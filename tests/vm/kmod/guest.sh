@@ -1,7 +1,7 @@
 #!/bin/sh
 # Guest half of tests/vm/kmod/run.sh; runs inside the VM (busybox ash).
-# Files: /root/uvfs.ko, /root/backends/*.so, uvfsd, uvfs, uvfs-chan-test and
-# uvfs-posix-suite in /usr/bin; fuse.ko loaded at boot.
+# Files: /root/uvfs.ko, /root/backends/*.so, uvfsd, uvfs, uvfs-chan-test,
+# uvfs-bdev-test and uvfs-posix-suite in /usr/bin; fuse.ko loaded at boot.
 # Besides the memfs checks: readers blocked on a daemon killed with -9,
 # malformed replies from a seed (uvfs_fuzz_seed=N on the kernel command
 # line picks the seed), then the POSIX suite over kmod and over FUSE, with
@@ -147,6 +147,14 @@ CHAN_LINE=$(tail -1 /tmp/chan.out)
 check "uvfs-chan-test ($CHAN_LINE)"    test "$CHAN_RC" = 0
 check "bad replies were logged"        sh -c "dmesg | grep -q 'uvfs: bad reply'"
 
+# --- the block device against a daemon of its own ---
+echo "--- uvfs-bdev-test ---"
+uvfs-bdev-test >/tmp/bdev.out 2>&1
+BDEV_RC=$?
+grep -v "^ok" /tmp/bdev.out
+BDEV_LINE=$(tail -1 /tmp/bdev.out)
+check "uvfs-bdev-test ($BDEV_LINE)"    test "$BDEV_RC" = 0
+
 # --- kill -9 of a daemon with 4 readers blocked in READ ---
 echo "--- kill -9 with readers blocked ---"
 STALL=$(uvfs-chan-test --stall $MNT 2>/tmp/stall.err)
@@ -262,5 +270,5 @@ check "uvfs gone"                      sh -c "! grep -q '^uvfs ' /proc/modules"
 
 echo "uvfsd log:"; sed 's/^/  | /' /tmp/uvfsd.log | tail -20
 cat /tmp/compare
-echo "suite: $SUITE_LINE; chan-test: $CHAN_LINE; fuzz: $FUZZ_LINE"
+echo "suite: $SUITE_LINE; chan-test: $CHAN_LINE; bdev-test: $BDEV_LINE; fuzz: $FUZZ_LINE"
 summary

@@ -12,8 +12,11 @@
 # malformed replies from a seed (uvfs-chan-test --fuzz; UVFS_FUZZ_SEED,
 # default 1), the POSIX suite over kmod and FUSE with memfs and ext2/ext4
 # images (e2fsck -fn right after unmount; "compare:" lines with timings),
-# rmmod.  The VM harness fails the run on any Oops/WARN/BUG/hang in the
-# guest's kernel log.
+# the block device /dev/uvbdN against its own daemon (uvfs-bdev-test:
+# argument checks, I/O split at the slot size, FLUSH/FUA/WRITE_ZEROES,
+# bad replies, kill -9 with a read in flight, removal), rmmod.  The VM
+# harness fails the run on any Oops/WARN/BUG/hang in the guest's kernel
+# log.
 #
 # BUILD_DIR is a CMake build of this tree (bin/uvfsd, backends/, lib/).
 # Exit status: 0 pass, 1 fail, 77 skipped (no qemu / VM kernel).
@@ -39,6 +42,12 @@ ${CC:-cc} -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$TOP/include" \
 	echo "FAIL: building chan_test.c failed" >&2
 	exit 1
 }
+# the block device against a daemon of its own (bdev_test.c)
+${CC:-cc} -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$TOP/include" \
+	-o "$OUT/uvfs-bdev-test" "$HERE/bdev_test.c" || {
+	echo "FAIL: building bdev_test.c failed" >&2
+	exit 1
+}
 
 args=(--timeout "${UVFS_VM_TIMEOUT:-500}"
 	--module fuse
@@ -46,6 +55,7 @@ args=(--timeout "${UVFS_VM_TIMEOUT:-500}"
 	--bin "$suite:/usr/bin/uvfs-posix-suite"
 	--bin "/bin/dd:/usr/bin/gdd"
 	--bin "$OUT/uvfs-chan-test:/usr/bin/uvfs-chan-test"
+	--bin "$OUT/uvfs-bdev-test:/usr/bin/uvfs-bdev-test"
 	--file "$KO:/root/uvfs.ko"
 	--script "$HERE/guest.sh")
 vm_add_uvfs args "$BUILD"
