@@ -53,6 +53,31 @@ int uvfs_backend_check(const struct uvfs_backend *be, char *err,
 	return -EINVAL;
 }
 
+int uvfs_blk_backend_check(const struct uvfs_blk_backend *be, char *err,
+			   size_t errlen)
+{
+	const char *why = NULL;
+
+	if (!be)
+		why = "no descriptor";
+	else if (be->api_version != UVFS_BLK_API_VERSION)
+		why = "built for another block backend API version";
+	else if (!be->name || !be->name[0])
+		why = "descriptor has no name";
+	else if (!be->ops || be->ops_size < sizeof(void (*)(void)) ||
+		 be->ops_size > sizeof(struct uvfs_blk_ops) ||
+		 be->ops_size % sizeof(void (*)(void)) || !be->ops->read)
+		why = "descriptor has a bad ops table (read is required)";
+	else if (!be->open)
+		why = "descriptor has no open()";
+	if (!why)
+		return 0;
+	if (errlen)
+		snprintf(err, errlen, "block backend %s: %s",
+			 be && be->name && be->name[0] ? be->name : "?", why);
+	return -EINVAL;
+}
+
 static bool valid_name(const char *name)
 {
 	const char *p;
@@ -111,12 +136,29 @@ static int search_dirs(char dirs[MAX_DIRS][PATH_MAX])
 	return n;
 }
 
-const struct uvfs_backend *uvfs_backend_load(const char *name, void **handle,
-					     char *err, size_t errlen)
+/* The two kinds of plugin: file systems and block devices. */
+struct plugin_kind {
+	const char *prefix;	/* file name: PREFIX + NAME + ".so" */
+	const char *symbol;	/* the descriptor's symbol */
+	const char *what;	/* for messages */
+};
+
+static const struct plugin_kind fs_kind = { "uvfs-", UVFS_BACKEND_SYMBOL,
+					    "backend" };
+static const struct plugin_kind blk_kind = { "uvfs-blk-",
+					     UVFS_BLK_BACKEND_SYMBOL,
+					     "block backend" };
+
+/*
+ * dlopen the plugin NAME (or the path) of kind k; the address of its
+ * descriptor pointer, or NULL with a reason in err.
+ */
+static const void *load_plugin(const struct plugin_kind *k, const char *name,
+			       void **handle, char *err, size_t errlen)
 {
 	char dirs[MAX_DIRS][PATH_MAX];
 	char path[PATH_MAX + 80];
-	const struct uvfs_backend *const *sym;
+	const void *sym;
 	void *h = NULL;
 	int i, n;
 
@@ -124,46 +166,78 @@ const struct uvfs_backend *uvfs_backend_load(const char *name, void **handle,
 	if (strchr(name, '/')) {
 		h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
 		if (!h) {
-			snprintf(err, errlen, "cannot load backend %s: %s",
+			snprintf(err, errlen, "cannot load %s %s: %s", k->what,
 				 name, dlerror());
 			return NULL;
 		}
 	} else {
 		if (!valid_name(name)) {
-			snprintf(err, errlen, "invalid backend name '%s'",
+			snprintf(err, errlen, "invalid %s name '%s'", k->what,
 				 name);
 			return NULL;
 		}
 		n = search_dirs(dirs);
 		for (i = 0; i < n && !h; i++) {
-			snprintf(path, sizeof(path), "%.*s/uvfs-%s.so",
+			snprintf(path, sizeof(path), "%.*s/%s%s.so",
 				 (int)strnlen(dirs[i], PATH_MAX - 1), dirs[i],
-				 name);
+				 k->prefix, name);
 			if (access(path, R_OK) == 0) {
 				h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 				if (!h) {
 					snprintf(err, errlen,
-						 "cannot load backend %s: %s",
-						 name, dlerror());
+						 "cannot load %s %s: %s",
+						 k->what, name, dlerror());
 					return NULL;
 				}
 			}
 		}
 		if (!h) {
 			snprintf(err, errlen,
-				 "unknown backend '%s' (try --list-backends)",
-				 name);
+				 "unknown %s '%s' (try --list-backends)",
+				 k->what, name);
 			return NULL;
 		}
 	}
-	sym = dlsym(h, UVFS_BACKEND_SYMBOL);
-	if (!sym || uvfs_backend_check(*sym, err, errlen)) {
-		if (!sym)
-			snprintf(err, errlen, "%s is not a uvfs backend", name);
+	sym = dlsym(h, k->symbol);
+	if (!sym) {
+		snprintf(err, errlen, "%s is not a uvfs %s", name, k->what);
 		dlclose(h);
 		return NULL;
 	}
 	*handle = h;
+	return sym;
+}
+
+const struct uvfs_backend *uvfs_backend_load(const char *name, void **handle,
+					     char *err, size_t errlen)
+{
+	const struct uvfs_backend *const *sym;
+
+	sym = load_plugin(&fs_kind, name, handle, err, errlen);
+	if (!sym)
+		return NULL;
+	if (uvfs_backend_check(*sym, err, errlen)) {
+		dlclose(*handle);
+		*handle = NULL;
+		return NULL;
+	}
+	return *sym;
+}
+
+const struct uvfs_blk_backend *uvfs_blk_backend_load(const char *name,
+						     void **handle, char *err,
+						     size_t errlen)
+{
+	const struct uvfs_blk_backend *const *sym;
+
+	sym = load_plugin(&blk_kind, name, handle, err, errlen);
+	if (!sym)
+		return NULL;
+	if (uvfs_blk_backend_check(*sym, err, errlen)) {
+		dlclose(*handle);
+		*handle = NULL;
+		return NULL;
+	}
 	return *sym;
 }
 
@@ -173,7 +247,9 @@ void uvfs_backend_unload(void *handle)
 		dlclose(handle);
 }
 
-int uvfs_backend_list(FILE *out)
+/* Print the names of kind k's plugins; a file system's never starts
+ * with "blk-" (those are the block backends). */
+static int list_plugins(const struct plugin_kind *k, FILE *out)
 {
 	char dirs[MAX_DIRS][PATH_MAX];
 	char seen[32][72];
@@ -191,11 +267,15 @@ int uvfs_backend_list(FILE *out)
 			char name[72];
 			bool dup = false;
 
-			if (len < 9 || strncmp(de->d_name, "uvfs-", 5) ||
+			size_t pre = strlen(k->prefix);
+
+			if (len < pre + 4 || strncmp(de->d_name, k->prefix, pre) ||
 			    strcmp(de->d_name + len - 3, ".so") || len > 70)
 				continue;
-			snprintf(name, sizeof(name), "%.*s", (int)(len - 8),
-				 de->d_name + 5);
+			if (k == &fs_kind && !strncmp(de->d_name + pre, "blk-", 4))
+				continue;
+			snprintf(name, sizeof(name), "%.*s",
+				 (int)(len - pre - 3), de->d_name + pre);
 			for (j = 0; j < nseen; j++)
 				dup |= !strcmp(seen[j], name);
 			if (dup || nseen == 32)
@@ -206,4 +286,14 @@ int uvfs_backend_list(FILE *out)
 		closedir(d);
 	}
 	return nseen;
+}
+
+int uvfs_backend_list(FILE *out)
+{
+	return list_plugins(&fs_kind, out);
+}
+
+int uvfs_blk_backend_list(FILE *out)
+{
+	return list_plugins(&blk_kind, out);
 }

@@ -399,8 +399,8 @@ static void do_lseek(struct uvfs_req *req, const struct uvfs_msg *msg)
  * A row: OP(CODE, handler, columns...).  The columns: ARGS(the fixed
  * argument struct), the strings after it (NAME: a path component, TARGET:
  * a symlink target, XNAME: an xattr name), BE(the backend op it calls;
- * BE2: either of two), BUILTIN (served by the library itself), SLOW (it
- * usually waits for I/O).
+ * BE2: either of two; BLK: the op of a block backend, see blk.c), BUILTIN
+ * (served by the library itself), SLOW (it usually waits for I/O).
  */
 #define OP(code, fn, ...) \
 	[UVFS_OP_##code] = { .name = #code, .handler = fn, __VA_ARGS__ }
@@ -412,6 +412,7 @@ static void do_lseek(struct uvfs_req *req, const struct uvfs_msg *msg)
 #define STR2(a, b) .nstr = 2, .str = { a, b }
 #define BE(m) .be_op = { UVFS_BE_OP(m) }
 #define BE2(m, n) .be_op = { UVFS_BE_OP(m), UVFS_BE_OP(n) }
+#define BLK(m) .blk = true, .be_op = { UVFS_BLK_OP(m) }
 #define BUILTIN .builtin = true
 #define SLOW .blocks = true
 
@@ -454,12 +455,13 @@ const struct uvfs_opdesc uvfs_optable[UVFS_OP_MAX] = {
 	OP(FALLOCATE, do_fallocate, ARGS(uvfs_fallocate_in), BE(fallocate),
 	   SLOW),
 	OP(LSEEK, do_lseek, ARGS(uvfs_lseek_in), BE(lseek)),
-	/* Block requests are served by block backends, not by this table. */
-	OP(BLK_READ, NULL, ARGS(uvfs_blk_in)),
-	OP(BLK_WRITE, NULL, ARGS(uvfs_blk_in)),
-	OP(BLK_FLUSH, NULL, ARGS(uvfs_blk_in)),
-	OP(BLK_DISCARD, NULL, ARGS(uvfs_blk_in)),
-	OP(BLK_WRITE_ZEROES, NULL, ARGS(uvfs_blk_in)),
+	/* Block requests: only a block session serves them. */
+	OP(BLK_READ, uvfs_blk_do_read, ARGS(uvfs_blk_in), BLK(read)),
+	OP(BLK_WRITE, uvfs_blk_do_write, ARGS(uvfs_blk_in), BLK(write)),
+	OP(BLK_FLUSH, uvfs_blk_do_flush, ARGS(uvfs_blk_in), BLK(flush)),
+	OP(BLK_DISCARD, uvfs_blk_do_discard, ARGS(uvfs_blk_in), BLK(discard)),
+	OP(BLK_WRITE_ZEROES, uvfs_blk_do_write_zeroes, ARGS(uvfs_blk_in),
+	   BLK(write_zeroes)),
 };
 
 const struct uvfs_opdesc *uvfs_opdesc(uint32_t opcode)
@@ -476,14 +478,12 @@ const char *uvfs_opname(uint32_t opcode)
 	return d ? d->name : "UNKNOWN";
 }
 
-bool uvfs_backend_has_op(const struct uvfs_ops *ops, uint32_t opcode)
+/* Is one of d's ops set in the ops table at ops? */
+static bool row_has_op(const struct uvfs_opdesc *d, const void *ops)
 {
-	const struct uvfs_opdesc *d = uvfs_opdesc(opcode);
 	void (*fn)(void);
 	int i;
 
-	if (!d)
-		return false;
 	if (d->builtin)
 		return true;
 	for (i = 0; i < 2; i++) {
@@ -495,6 +495,20 @@ bool uvfs_backend_has_op(const struct uvfs_ops *ops, uint32_t opcode)
 			return true;
 	}
 	return false;
+}
+
+bool uvfs_backend_has_op(const struct uvfs_ops *ops, uint32_t opcode)
+{
+	const struct uvfs_opdesc *d = uvfs_opdesc(opcode);
+
+	return d && !d->blk && row_has_op(d, ops);
+}
+
+bool uvfs_blk_has_op(const struct uvfs_blk_ops *ops, uint32_t opcode)
+{
+	const struct uvfs_opdesc *d = uvfs_opdesc(opcode);
+
+	return d && d->blk && row_has_op(d, ops);
 }
 
 /*
@@ -579,7 +593,8 @@ void uvfs_dispatch(struct uvfs_req *req, const void *buf, size_t len)
 	struct uvfs_msg msg;
 	int err;
 
-	if (!d || !d->handler) {
+	/* a file system serves no block request, a device nothing else */
+	if (!d || !d->handler || d->blk != (se->blk != NULL)) {
 		uvfs_trace_request(se, req, NULL);
 		uvfs_reply_err(req, -ENOSYS);
 		return;
@@ -599,6 +614,13 @@ void uvfs_dispatch(struct uvfs_req *req, const void *buf, size_t len)
 	if (!se->mounted && req->in.opcode != UVFS_OP_INIT &&
 	    req->in.opcode != UVFS_OP_DESTROY) {
 		uvfs_reply_err(req, -ENOTCONN);
+		return;
+	}
+	if (d->blk) {
+		if (uvfs_blk_has_op(&se->blk_ops, req->in.opcode))
+			d->handler(req, &msg);
+		else
+			uvfs_blk_default_reply(req);
 		return;
 	}
 	if (!uvfs_backend_has_op(&se->ops, req->in.opcode)) {

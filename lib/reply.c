@@ -17,6 +17,13 @@
 /* Payload-carrying replies: is this size allowed for this request? */
 static int check_payload(struct uvfs_req *req, size_t len)
 {
+	if (req->reply_exact && len != req->reply_max) {
+		/* a block read: a short one would leave the kernel's pages
+		 * half filled */
+		uvfs_log("uvfs: backend replied %zu bytes to %s of %u", len,
+			 uvfs_opname(req->in.opcode), req->reply_max);
+		return -EIO;
+	}
 	if (len <= req->reply_max)
 		return 0;
 	switch (req->in.opcode) {
@@ -56,7 +63,7 @@ int uvfs_send_reply(struct uvfs_req *req, int err, const struct iovec *iov,
 		iovcnt = 0;
 	for (i = 0; i < iovcnt; i++)
 		len += iov[i].iov_len;
-	if (!err && len) {
+	if (!err && (len || req->reply_exact)) {
 		int perr = check_payload(req, len);
 
 		if (perr) {

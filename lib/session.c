@@ -165,6 +165,25 @@ void uvfs_log_prio(int prio, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* What every session starts with; name is the backend's. */
+static struct uvfs_session *session_alloc(const char *name,
+					  const struct uvfs_session_opts *opts)
+{
+	struct uvfs_session *se = calloc(1, sizeof(*se));
+
+	if (!se)
+		return NULL;
+	if (opts)
+		se->opts = *opts;
+	if (!se->opts.subtype)
+		se->opts.subtype = name;
+	se->trace = se->opts.debug ? stderr : NULL;
+	pthread_mutex_init(&se->trace_lock, NULL);
+	se->proto_minor = UVFS_PROTO_MINOR;
+	se->max_write = UVFS_MAX_WRITE_DEFAULT;
+	return se;
+}
+
 struct uvfs_session *uvfs_session_new(const struct uvfs_backend *be,
 				      const struct uvfs_session_opts *opts)
 {
@@ -173,7 +192,7 @@ struct uvfs_session *uvfs_session_new(const struct uvfs_backend *be,
 
 	if (uvfs_backend_check(be, NULL, 0))
 		return NULL;
-	se = calloc(1, sizeof(*se));
+	se = session_alloc(be->name, opts);
 	if (!se)
 		return NULL;
 	se->backend = be;
@@ -181,15 +200,88 @@ struct uvfs_session *uvfs_session_new(const struct uvfs_backend *be,
 	 * ops zero-filled: they fall back to their defaults. */
 	n = be->ops_size < sizeof(se->ops) ? be->ops_size : sizeof(se->ops);
 	memcpy(&se->ops, be->ops, n);
-	if (opts)
-		se->opts = *opts;
-	if (!se->opts.subtype)
-		se->opts.subtype = be->name;
-	se->trace = se->opts.debug ? stderr : NULL;
-	pthread_mutex_init(&se->trace_lock, NULL);
-	se->proto_minor = UVFS_PROTO_MINOR;
-	se->max_write = UVFS_MAX_WRITE_DEFAULT;
 	return se;
+}
+
+struct uvfs_session *uvfs_blk_session_new(const struct uvfs_blk_backend *be,
+					  const struct uvfs_session_opts *opts)
+{
+	struct uvfs_session *se;
+	size_t n;
+
+	if (uvfs_blk_backend_check(be, NULL, 0))
+		return NULL;
+	se = session_alloc(be->name, opts);
+	if (!se)
+		return NULL;
+	se->blk = be;
+	n = be->ops_size < sizeof(se->blk_ops) ? be->ops_size :
+						 sizeof(se->blk_ops);
+	memcpy(&se->blk_ops, be->ops, n);
+	return se;
+}
+
+int uvfs_blk_session_open(struct uvfs_session *se, const char *source,
+			  char *err, size_t errlen)
+{
+	struct uvfs_blk_open_args args = { 0 };
+	struct uvfs_blk_geometry geo = { 0 };
+	char why[256];
+	int ret;
+
+	if (!se->blk)
+		return -EINVAL;
+	if (se->mounted)
+		return -EBUSY;
+	if (errlen)
+		err[0] = '\0';
+	args.source = source;
+	args.readonly = se->opts.readonly;
+	args.options = se->opts.backend_opts;
+	args.errbuf = err;
+	args.errlen = errlen;
+	se->priv = NULL;
+	ret = se->blk->open(&args, &geo, &se->priv);
+	if (ret > 0 || ret < -UVFS_ERRNO_MAX)
+		ret = -EIO;
+	if (ret) {
+		if (errlen && !err[0])
+			snprintf(err, errlen, "%s: cannot open %s: %s",
+				 se->blk->name, source, strerror(-ret));
+		return ret;
+	}
+	ret = uvfs_blk_check_geometry(&geo, why, sizeof(why));
+	if (ret) {
+		snprintf(err, errlen, "block backend %s: bad geometry: %s",
+			 se->blk->name, why);
+		if (se->blk->close)
+			se->blk->close(se->priv);
+		se->priv = NULL;
+		return ret;
+	}
+	/* advertise only what an op serves (see uvfs.h) */
+	if (!se->blk_ops.flush)
+		geo.flags &= ~UVFS_BDEV_FLUSH;
+	if (!se->blk_ops.discard)
+		geo.flags &= ~UVFS_BDEV_DISCARD;
+	if (!se->blk_ops.write_zeroes)
+		geo.flags &= ~UVFS_BDEV_WRITE_ZEROES;
+	if (se->opts.readonly || !se->blk_ops.write)
+		geo.flags |= UVFS_BDEV_RO;
+	se->geo = geo;
+	se->mounted = true;
+	return 0;
+}
+
+void uvfs_blk_session_geometry(struct uvfs_session *se,
+			       struct uvfs_blk_geometry *geo)
+{
+	*geo = se->geo;
+}
+
+const struct uvfs_blk_backend *uvfs_session_blk_backend(struct uvfs_session *se)
+{
+	return se->blk;
 }
 
 int uvfs_session_mount(struct uvfs_session *se, const char *source, char *err,
@@ -200,6 +292,11 @@ int uvfs_session_mount(struct uvfs_session *se, const char *source, char *err,
 
 	if (se->mounted)
 		return -EBUSY;
+	if (!se->backend) {
+		snprintf(err, errlen, "%s is a block backend: nothing to mount",
+			 se->blk->name);
+		return -EINVAL;
+	}
 	if (errlen)
 		err[0] = '\0';
 	args.session = se;
@@ -258,8 +355,12 @@ void uvfs_session_unmount(struct uvfs_session *se)
 	if (!se->mounted)
 		return;
 	se->mounted = false;
-	if (se->backend->unmount)
+	if (se->blk) {
+		if (se->blk->close)
+			se->blk->close(se->priv);
+	} else if (se->backend->unmount) {
 		se->backend->unmount(se->priv);
+	}
 	se->priv = NULL;
 }
 

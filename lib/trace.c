@@ -36,6 +36,14 @@ void uvfs_trace_request(struct uvfs_session *se, const struct uvfs_req *req,
 		fprintf(se->trace, " off=%llu size=%u",
 			(unsigned long long)rw->offset, rw->size);
 	}
+	if (msg && uvfs_opdesc(req->in.opcode)->blk) {
+		const struct uvfs_blk_in *b = msg->arg;
+
+		fprintf(se->trace, " off=%llu len=%u%s%s",
+			(unsigned long long)b->offset, b->length,
+			(b->flags & UVFS_BLK_FUA) ? " fua" : "",
+			(b->flags & UVFS_BLK_NOUNMAP) ? " nounmap" : "");
+	}
 	fputc('\n', se->trace);
 	pthread_mutex_unlock(&se->trace_lock);
 }

@@ -59,6 +59,8 @@ struct uvfs_kmod {
 	void *area;
 	char *mountpoint;
 	int mounted;
+	int bdev;			/* serves /dev/uvbd<bdev_index> */
+	uint32_t bdev_index;
 	pid_t owner;			/* process whose threads serve */
 	struct kmod_queue *queues;
 	atomic_int running;		/* serving threads alive */
@@ -144,6 +146,7 @@ static void *kmod_outbuf(struct uvfs_req *req, size_t size)
 	case UVFS_OP_READDIR:
 	case UVFS_OP_READDIRPLUS:
 	case UVFS_OP_LISTXATTR:
+	case UVFS_OP_BLK_READ:
 		break;
 	default:
 		return NULL;
@@ -350,6 +353,47 @@ nomem:
 	return -ENOMEM;
 }
 
+/*
+ * Open /dev/uvfs, set up and map the channel, and start serving it: what
+ * a mount and a block device both begin with.  *out is set even on
+ * failure (for uvfs_kmod_free()).
+ */
+static int kmod_open(struct uvfs_session *se, struct uvfs_kmod **out,
+		     char *err, size_t errlen)
+{
+	struct uvfs_kmod *k;
+	int ret;
+
+	*out = k = calloc(1, sizeof(*k));
+	if (!k) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	k->se = se;
+	k->fd = open(KMOD_DEV, O_RDWR | O_CLOEXEC);
+	if (k->fd < 0) {
+		ret = -errno;
+		if (ret == -ENOENT && se->blk)
+			snprintf(err, errlen, "%s not found: load uvfs.ko "
+				 "(block devices need the module)", KMOD_DEV);
+		else
+			snprintf(err, errlen, "%s: %s (is uvfs.ko loaded?)",
+				 KMOD_DEV, strerror(-ret));
+		return ret;
+	}
+	ret = kmod_setup(k, err, errlen);
+	if (ret)
+		return ret;
+	se->tp = &kmod_ops;
+	se->tp_priv = k;
+
+	ret = start_threads(k);
+	if (ret)
+		snprintf(err, errlen, "cannot start threads: %s",
+			 strerror(-ret));
+	return ret;
+}
+
 int uvfs_kmod_mount(struct uvfs_session *se, const char *mountpoint,
 		    struct uvfs_kmod **out, char *err, size_t errlen)
 {
@@ -362,36 +406,17 @@ int uvfs_kmod_mount(struct uvfs_session *se, const char *mountpoint,
 	int ret;
 
 	*out = NULL;
-	k = calloc(1, sizeof(*k));
-	if (!k) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+	if (!se->backend) {
+		snprintf(err, errlen, "a block backend has nothing to mount");
+		return -EINVAL;
 	}
-	k->se = se;
-	k->fd = -1;
+	ret = kmod_open(se, &k, err, errlen);
+	if (ret)
+		goto fail;
 	k->mountpoint = strdup(mountpoint);
 	if (!k->mountpoint) {
 		snprintf(err, errlen, "out of memory");
 		ret = -ENOMEM;
-		goto fail;
-	}
-	k->fd = open(KMOD_DEV, O_RDWR | O_CLOEXEC);
-	if (k->fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s (is uvfs.ko loaded?)", KMOD_DEV,
-			 strerror(-ret));
-		goto fail;
-	}
-	ret = kmod_setup(k, err, errlen);
-	if (ret)
-		goto fail;
-	se->tp = &kmod_ops;
-	se->tp_priv = k;
-
-	ret = start_threads(k);
-	if (ret) {
-		snprintf(err, errlen, "cannot start threads: %s",
-			 strerror(-ret));
 		goto fail;
 	}
 
@@ -423,6 +448,91 @@ int uvfs_kmod_mount(struct uvfs_session *se, const char *mountpoint,
 fail:
 	uvfs_kmod_free(k);
 	return ret;
+}
+
+int uvfs_kmod_bdev_add(struct uvfs_session *se, struct uvfs_kmod **out,
+		       uint32_t *index, char *err, size_t errlen)
+{
+	struct uvfs_bdev_add add = { 0 };
+	struct uvfs_kmod *k;
+	int ret;
+
+	*out = NULL;
+	if (!se->blk || !se->mounted) {
+		snprintf(err, errlen, "not an open block session");
+		return -EINVAL;
+	}
+	/* the queues are served before the disk is added: adding reads */
+	ret = kmod_open(se, &k, err, errlen);
+	if (ret)
+		goto fail;
+	add.major = UVFS_PROTO_MAJOR;
+	add.minor = UVFS_PROTO_MINOR;
+	add.size = se->geo.size;
+	add.block_size = se->geo.block_size;
+	add.flags = se->geo.flags;
+	if (ioctl(k->fd, UVFS_IOC_BDEV_ADD, &add) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: cannot add the block device: %s%s",
+			 KMOD_DEV, strerror(-ret),
+			 ret == -ENOTTY ? " (uvfs.ko too old: no block devices)" :
+			 ret == -EPERM ? " (needs root)" : "");
+		goto fail;
+	}
+	k->bdev = 1;
+	k->bdev_index = add.index;
+	*index = add.index;
+	*out = k;
+	return 0;
+
+fail:
+	uvfs_kmod_free(k);
+	return ret;
+}
+
+int uvfs_kmod_bdev_remove(uint32_t index, char *err, size_t errlen)
+{
+	int fd = open(KMOD_DEV, O_RDWR | O_CLOEXEC), ret = 0;
+	__u32 n = index;
+
+	if (fd < 0) {
+		ret = -errno;
+		if (ret == -ENOENT)
+			snprintf(err, errlen, "%s not found: load uvfs.ko "
+				 "(block devices need the module)", KMOD_DEV);
+		else
+			snprintf(err, errlen, "%s: %s", KMOD_DEV,
+				 strerror(-ret));
+		return ret;
+	}
+	if (ioctl(fd, UVFS_IOC_BDEV_REMOVE, &n) < 0) {
+		ret = -errno;
+		if (ret == -ENOENT)
+			snprintf(err, errlen, "/dev/uvbd%u: no such device",
+				 index);
+		else if (ret == -EPERM || ret == -EACCES)
+			snprintf(err, errlen, "/dev/uvbd%u: removing a block "
+				 "device needs root (CAP_SYS_ADMIN)", index);
+		else
+			snprintf(err, errlen, "/dev/uvbd%u: cannot remove: %s",
+				 index, strerror(-ret));
+	}
+	close(fd);
+	return ret;
+}
+
+/*
+ * A block device on a signal: remove it while we still serve (the kernel
+ * writes its users' dirty data first), after which the kernel shuts the
+ * channel down and the threads stop.  ENOENT: someone removed it already.
+ */
+static void kmod_bdev_remove_self(struct uvfs_kmod *k)
+{
+	__u32 n = k->bdev_index;
+
+	if (ioctl(k->fd, UVFS_IOC_BDEV_REMOVE, &n) < 0 && errno != ENOENT)
+		uvfs_log("uvfs: cannot remove /dev/uvbd%u: %s", n,
+			 strerror(errno));
 }
 
 /* Unmount on a signal: normally, or lazily if busy. */
@@ -463,7 +573,9 @@ int uvfs_kmod_loop(struct uvfs_kmod *k)
 
 		if (sig <= 0)
 			continue;
-		if (++nsig == 1) {
+		if (++nsig == 1 && k->bdev) {
+			kmod_bdev_remove_self(k);	/* ENODEV follows */
+		} else if (nsig == 1) {
 			kmod_unmount(k);	/* DESTROY follows */
 		} else {
 			ret = -EINTR;

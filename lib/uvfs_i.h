@@ -60,6 +60,8 @@ struct uvfs_strdesc {
 
 /* A backend op as a column of the table: its offset plus one, 0 for none. */
 #define UVFS_BE_OP(member) (offsetof(struct uvfs_ops, member) + 1)
+/* The same for the block opcodes' rows: an op of struct uvfs_blk_ops. */
+#define UVFS_BLK_OP(member) (offsetof(struct uvfs_blk_ops, member) + 1)
 
 /* One row per opcode: drives dispatch, tracing and statistics. */
 struct uvfs_opdesc {
@@ -69,6 +71,7 @@ struct uvfs_opdesc {
 	struct uvfs_strdesc str[2];
 	bool blocks;		/* often waits for I/O: uvfs_req_may_block() */
 	bool builtin;		/* the library serves it: no backend op */
+	bool blk;		/* a block request: be_op is UVFS_BLK_OP() */
 	uint16_t be_op[2];	/* UVFS_BE_OP(): either one serves the opcode */
 	uvfs_handler_fn handler;
 };
@@ -106,14 +109,19 @@ struct uvfs_req {
 	uint32_t reply_max;		/* largest payload the caller takes */
 	bool replied;
 	bool in_batch;			/* a forget inside a batch: no reply */
+	bool reply_exact;		/* success carries reply_max bytes */
 	uint64_t start_ns;
 	void *tp;			/* transport's cookie */
 	void *heapbuf;			/* uvfs_req_outbuf() fallback */
 };
 
 struct uvfs_session {
-	const struct uvfs_backend *backend;
+	const struct uvfs_backend *backend;	/* NULL in a block session */
 	struct uvfs_ops ops;		/* zero-filled past backend's ops_size */
+	/* a block session (uvfs_blk_session_new) serves one device */
+	const struct uvfs_blk_backend *blk;
+	struct uvfs_blk_ops blk_ops;	/* zero-filled past its ops_size */
+	struct uvfs_blk_geometry geo;	/* as advertised, once open */
 	void *priv;
 	const struct uvfs_transport_ops *tp;
 	void *tp_priv;
@@ -158,8 +166,11 @@ static inline bool uvfs_mutex_is_locked(pthread_mutex_t *m)
 extern const struct uvfs_opdesc uvfs_optable[UVFS_OP_MAX];
 const struct uvfs_opdesc *uvfs_opdesc(uint32_t opcode);
 const char *uvfs_opname(uint32_t opcode);
-/* Does ops have what opcode calls?  False for unknown opcodes. */
+/* Does ops have what opcode calls?  False for unknown opcodes (and for
+ * the block opcodes, which no file system op serves). */
 bool uvfs_backend_has_op(const struct uvfs_ops *ops, uint32_t opcode);
+/* The same for a block backend's ops: false unless a block opcode. */
+bool uvfs_blk_has_op(const struct uvfs_blk_ops *ops, uint32_t opcode);
 
 /*
  * Decode, validate, trace, count, and call the backend.  buf holds the
@@ -167,6 +178,20 @@ bool uvfs_backend_has_op(const struct uvfs_ops *ops, uint32_t opcode);
  * with -EINVAL, an unknown opcode or a missing op with -ENOSYS.
  */
 void uvfs_dispatch(struct uvfs_req *req, const void *buf, size_t len);
+
+/* ---- blk.c: block requests, checked against the device ---- */
+
+void uvfs_blk_do_read(struct uvfs_req *req, const struct uvfs_msg *msg);
+void uvfs_blk_do_write(struct uvfs_req *req, const struct uvfs_msg *msg);
+void uvfs_blk_do_flush(struct uvfs_req *req, const struct uvfs_msg *msg);
+void uvfs_blk_do_discard(struct uvfs_req *req, const struct uvfs_msg *msg);
+void uvfs_blk_do_write_zeroes(struct uvfs_req *req,
+			      const struct uvfs_msg *msg);
+/* The answer to a block request whose op the backend left out. */
+int uvfs_blk_default_reply(struct uvfs_req *req);
+/* Is geo one a device can have?  0, or -EINVAL with the reason in err. */
+int uvfs_blk_check_geometry(const struct uvfs_blk_geometry *geo, char *err,
+			    size_t errlen);
 
 /* ---- request.c: a request's set-up ---- */
 

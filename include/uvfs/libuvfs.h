@@ -74,6 +74,19 @@ int uvfs_backend_list(FILE *out);
 int uvfs_backend_check(const struct uvfs_backend *be, char *err,
 		       size_t errlen);
 
+/*
+ * Block backends: the same, as uvfs-blk-NAME.so (or a path) exporting
+ * UVFS_BLK_BACKEND_SYMBOL.  uvfs_backend_list() leaves them out;
+ * uvfs_blk_backend_list() prints their names (without "blk-").
+ */
+const struct uvfs_blk_backend *uvfs_blk_backend_load(const char *name,
+						     void **handle, char *err,
+						     size_t errlen);
+int uvfs_blk_backend_list(FILE *out);
+/* Check a descriptor: API version, ops_size, name, open, read. */
+int uvfs_blk_backend_check(const struct uvfs_blk_backend *be, char *err,
+			   size_t errlen);
+
 /* Send uvfs_log() lines to syslog instead of stderr (detached daemon). */
 void uvfs_log_to_syslog(int on);
 /*
@@ -101,6 +114,26 @@ const struct uvfs_backend *uvfs_session_backend(struct uvfs_session *se);
 /* Per-op counters, one line per op that was called. */
 void uvfs_session_print_stats(struct uvfs_session *se, FILE *out);
 uint64_t uvfs_session_op_calls(struct uvfs_session *se, uint32_t opcode);
+
+/*
+ * A block session: one device served by a block backend.  It takes the
+ * BLK_* requests only (everything else is -ENOSYS), checked against the
+ * geometry.  uvfs_session_unmount() and uvfs_session_free() close it.
+ */
+struct uvfs_session *uvfs_blk_session_new(const struct uvfs_blk_backend *be,
+					  const struct uvfs_session_opts *opts);
+/*
+ * Call the backend's open() with SOURCE and check the geometry it gives
+ * (a bad one is the backend's bug: -EINVAL with a reason).  0 or -errno
+ * with a one-line reason in err.
+ */
+int uvfs_blk_session_open(struct uvfs_session *se, const char *source,
+			  char *err, size_t errlen);
+/* The device as served: the backend's geometry, flags as advertised. */
+void uvfs_blk_session_geometry(struct uvfs_session *se,
+			       struct uvfs_blk_geometry *geo);
+/* The block backend of a block session, else NULL. */
+const struct uvfs_blk_backend *uvfs_session_blk_backend(struct uvfs_session *se);
 
 /* ---- the direct transport: the backend in-process, no kernel ---- */
 
@@ -154,6 +187,23 @@ int uvfs_kmod_mount(struct uvfs_session *se, const char *mountpoint,
  * until the kernel lets go; a second signal stops at once.  0 or -errno.
  */
 int uvfs_kmod_loop(struct uvfs_kmod *k);
+/*
+ * Block devices: open /dev/uvfs, set up the channel, start the serving
+ * threads, then UVFS_IOC_BDEV_ADD with the block session's geometry:
+ * *index is N of /dev/uvbdN.  -ENOENT (with the message "/dev/uvfs not
+ * found: load uvfs.ko (block devices need the module)") when there is no
+ * /dev/uvfs; else 0 or -errno with a one-line reason in err.  Same fork
+ * rule as uvfs_kmod_mount().  uvfs_kmod_loop() then serves until the
+ * device is removed: by `uvfsd --remove` (the kernel shuts the channel
+ * down), or on SIGINT/SIGTERM/SIGHUP, by removing it itself.
+ */
+int uvfs_kmod_bdev_add(struct uvfs_session *se, struct uvfs_kmod **out,
+		       uint32_t *index, char *err, size_t errlen);
+/*
+ * Remove /dev/uvbdN (any process with CAP_SYS_ADMIN): 0 or -errno with a
+ * one-line reason in err (-ENOENT: no such device, or no /dev/uvfs).
+ */
+int uvfs_kmod_bdev_remove(uint32_t index, char *err, size_t errlen);
 /* Stop the threads, close the channel (the kernel aborts what is left). */
 void uvfs_kmod_free(struct uvfs_kmod *k);
 

@@ -190,7 +190,8 @@ struct uvfs_backend {
 
 /* ---- request accessors ---- */
 const struct uvfs_ctx *uvfs_req_ctx(const struct uvfs_req *req);
-void *uvfs_req_priv(const struct uvfs_req *req);	/* mount()'s *priv */
+/* mount()'s *priv, or a block backend's open()'s */
+void *uvfs_req_priv(const struct uvfs_req *req);
 
 /* ---- replies: each returns 0 or -errno; err is 0 or -errno ---- */
 int uvfs_reply_err(struct uvfs_req *req, int err);
@@ -216,8 +217,8 @@ int uvfs_reply_xattr(struct uvfs_req *req, size_t size);
 int uvfs_reply_lseek(struct uvfs_req *req, off_t off);
 
 /*
- * A buffer of at least size bytes for the reply payload of a READ, READDIR
- * or GETXATTR, living in the transport's reply area where it can (the
+ * A buffer of at least size bytes for the reply payload of a READ, READDIR,
+ * GETXATTR or block read, living in the transport's reply area where it can (the
  * shared ring for the kernel module: no copy), else allocated by the
  * library and freed after the reply.  Fill it, then reply with
  * uvfs_reply_buf(req, same pointer, bytes used).  NULL only if size exceeds
@@ -287,6 +288,107 @@ void uvfs_mount_set_max_filesize(const struct uvfs_mount_args *args,
  */
 int uvfs_source_claim(const char *path, int readonly, uint64_t off,
 		      uint64_t len, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------------
+ * Block backends: serve a block device (/dev/uvbdN, `uvfsd --bdev`)
+ * instead of a file system.
+ *
+ * A block backend is a shared object too, uvfs-blk-NAME.so, exporting
+ *
+ *	UVFS_BLK_BACKEND(my_blk_backend);
+ *
+ * uvfsd loads it, calls open() with SOURCE and the -o options, which fills
+ * in the device's geometry, then calls the ops below as the kernel's block
+ * layer sends requests.  The rules of the file system API hold: every op
+ * answers its request exactly once, before returning or later from any
+ * thread; errors are negative errno values; uvfs_req_priv(req) is the
+ * pointer open() set; ops run concurrently on several threads (one per
+ * queue) unless the daemon runs with -s.
+ *
+ * The library checks every request before an op sees it, so a backend can
+ * trust off and len: they are multiples of the block size, the range lies
+ * inside the device, len is not 0 (except for flush, which has none), and
+ * a write's payload is len bytes.  Anything else is answered -EINVAL, and
+ * a write, discard or write_zeroes on a read-only device -EROFS.  It also
+ * checks the replies: a read must answer exactly len bytes (anything else
+ * becomes -EIO), the other ops no payload.
+ *
+ * Which requests the kernel sends follows from the ops the backend has: a
+ * NULL flush means "no volatile cache" (the kernel sends no FLUSH and no
+ * FUA; a write is durable when answered), a NULL discard or write_zeroes
+ * means the device does not offer it, and a NULL write makes the device
+ * read-only.  read is required.
+ */
+#define UVFS_BLK_API_VERSION 1
+
+struct uvfs_blk_ops {
+	/*
+	 * Read len bytes at off: reply uvfs_reply_buf(req, buf, len) with
+	 * exactly len bytes, or uvfs_reply_err(req, -errno).  buf may come
+	 * from uvfs_req_outbuf(req, len): over the kernel module that is the
+	 * shared ring itself (no copy).
+	 */
+	void (*read)(struct uvfs_req *req, uint64_t off, size_t len);
+	/*
+	 * Write len bytes of buf at off; reply uvfs_reply_err(req, 0).  buf
+	 * is valid until the reply.  flags: UVFS_BLK_FUA: the data must be
+	 * durable (on stable storage) before the reply.
+	 */
+	void (*write)(struct uvfs_req *req, const void *buf, size_t len,
+		      uint64_t off, uint32_t flags);
+	/* Make every write answered so far durable; reply 0 or -errno. */
+	void (*flush)(struct uvfs_req *req);
+	/* The range's contents become undefined (old data or zeroes): free
+	 * the space if you can.  Reply 0 or -errno. */
+	void (*discard)(struct uvfs_req *req, uint64_t off, uint64_t len);
+	/*
+	 * Reads of the range must return zeroes afterwards.  flags:
+	 * UVFS_BLK_NOUNMAP: keep the space allocated (else it may be freed);
+	 * UVFS_BLK_FUA: durable before the reply.  Reply 0 or -errno.
+	 */
+	void (*write_zeroes)(struct uvfs_req *req, uint64_t off, uint64_t len,
+			     uint32_t flags);
+};
+
+/* What open() says about the device. */
+struct uvfs_blk_geometry {
+	uint64_t size;		/* bytes: a multiple of block_size, not 0 */
+	uint32_t block_size;	/* logical block: 512, 1024, 2048 or 4096 */
+	/*
+	 * UVFS_BDEV_* the device offers (proto.h): RO, FLUSH, DISCARD,
+	 * WRITE_ZEROES.  The library clears FLUSH, DISCARD and WRITE_ZEROES
+	 * when the op is missing, and sets RO for -o ro or a missing write.
+	 */
+	uint32_t flags;
+};
+
+/* What open() gets. */
+struct uvfs_blk_open_args {
+	const char *source;	/* SOURCE argument */
+	int readonly;		/* -o ro */
+	const char *options;	/* -o options uvfsd does not know, or NULL */
+	char *errbuf;		/* one-line reason when open fails */
+	size_t errlen;
+};
+
+struct uvfs_blk_backend {
+	uint32_t api_version;	/* UVFS_BLK_API_VERSION */
+	uint32_t ops_size;	/* sizeof(struct uvfs_blk_ops) it was built with */
+	const char *name;	/* "file" for uvfs-blk-file.so */
+	const char *usage;	/* backend-specific options, for --help */
+	const struct uvfs_blk_ops *ops;
+	/* Open SOURCE, fill *geo and set *priv; on failure return -errno and
+	 * write a one-line reason to args->errbuf. */
+	int (*open)(const struct uvfs_blk_open_args *args,
+		    struct uvfs_blk_geometry *geo, void **priv);
+	/* The device is gone: make everything durable, release SOURCE. */
+	void (*close)(void *priv);
+};
+
+#define UVFS_BLK_BACKEND_SYMBOL "uvfs_blk_backend_descriptor"
+#define UVFS_BLK_BACKEND(desc)                                                \
+	__attribute__((visibility("default"))) const struct uvfs_blk_backend * \
+	uvfs_blk_backend_descriptor = &(desc)
 
 /*
  * Log a line to the daemon's log: stderr in the foreground; once detached,

@@ -260,7 +260,7 @@ struct msgrow {
 #define DATA(p) .data = (p), .dlen = sizeof(p)
 #define WANT(code, node, ...) .want = { .op = UVFS_OP_##code, .ino = (node), \
 					__VA_ARGS__ }
-/* The block ops have no decoder in the library yet: all answer ENOSYS. */
+/* The block ops on a file system session: all answer ENOSYS. */
 #define BLK(code, ...) { .what = #code, .opcode = UVFS_OP_##code,            \
 			 ARGS(blk, .offset = 0xfffffffffffff000ULL,           \
 			      .length = HIGH32 | 4096, .flags = UVFS_BLK_FUA),\
