@@ -21,10 +21,21 @@
 void uvfsd_usage(FILE *out, const char *logfile)
 {
 	fputs("usage: uvfsd [options] BACKEND SOURCE MOUNTPOINT [options]\n"
+	      "       uvfsd --bdev BLOCK_BACKEND SOURCE [-f] [-d] [-s] [-o OPT,...]\n"
+	      "       uvfsd --remove /dev/uvbdN|N\n"
 	      "       uvfsd BACKEND --help\n"
 	      "\n"
 	      "Serve the filesystem BACKEND (e.g. memfs, ext2) on SOURCE (an\n"
 	      "image file, or 'none') at MOUNTPOINT.\n"
+	      "\n"
+	      "With --bdev, serve a block device /dev/uvbdN instead (needs\n"
+	      "uvfs.ko): the block backend 'file' on the image file SOURCE, or\n"
+	      "'mem' in RAM (SOURCE is then only a label: say none).  uvfsd\n"
+	      "prints the device's path on stdout once it is usable, then\n"
+	      "detaches (unless -f).  SIGTERM or SIGINT removes the device and\n"
+	      "exits 0 once the backend has flushed its image; so does\n"
+	      "`uvfsd --remove /dev/uvbdN` (root).  -o ro makes it read-only;\n"
+	      "size=, blksize= and direct are the block backends' (see below).\n"
 	      "\n"
 	      "options:\n"
 	      "  -f                     stay in the foreground\n"
@@ -339,13 +350,15 @@ static int parse_mount_opts(struct uvfsd_options *o, const char *list,
 int uvfsd_parse_options(int argc, char **argv, struct uvfsd_options *o,
 			char *err, size_t errlen)
 {
-	enum { OPT_TRANSPORT = 256, OPT_LIST, OPT_STATS };
+	enum { OPT_TRANSPORT = 256, OPT_LIST, OPT_STATS, OPT_BDEV, OPT_REMOVE };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "transport", required_argument, NULL, OPT_TRANSPORT },
 		{ "list-backends", no_argument, NULL, OPT_LIST },
 		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "bdev", required_argument, NULL, OPT_BDEV },
+		{ "remove", required_argument, NULL, OPT_REMOVE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, npos, ret;
@@ -386,6 +399,13 @@ int uvfsd_parse_options(int argc, char **argv, struct uvfsd_options *o,
 		case OPT_STATS:
 			o->stats = 1;
 			break;
+		case OPT_BDEV:
+			o->bdev = optarg;
+			break;
+		case OPT_REMOVE:
+			o->action = UVFSD_REMOVE;
+			o->remove = optarg;
+			break;
 		case OPT_TRANSPORT:
 			if (!strcmp(optarg, "fuse"))
 				o->transport = UVFSD_TRANSPORT_FUSE;
@@ -417,6 +437,35 @@ int uvfsd_parse_options(int argc, char **argv, struct uvfsd_options *o,
 	npos = argc - optind;
 	if (o->action == UVFSD_HELP) {
 		o->backend = npos >= 1 ? argv[optind] : NULL;
+		return 0;
+	}
+	if (o->action == UVFSD_REMOVE) {
+		if (npos || o->bdev) {
+			snprintf(err, errlen, "--remove takes one device and "
+				 "nothing else (see uvfsd --help)");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (o->bdev) {
+		if (o->transport != UVFSD_TRANSPORT_AUTO) {
+			snprintf(err, errlen, "--bdev: block devices are served "
+				 "through uvfs.ko only (no --transport)");
+			return -EINVAL;
+		}
+		if (npos != 1) {
+			snprintf(err, errlen, "%s (see uvfsd --help)",
+				 npos < 1 ? "missing argument: need --bdev BACKEND SOURCE" :
+					    "too many arguments: --bdev BACKEND SOURCE");
+			return -EINVAL;
+		}
+		o->source = argv[optind];
+		if (!o->source[0]) {
+			snprintf(err, errlen, "empty SOURCE");
+			return -EINVAL;
+		}
+		o->session.backend_opts = o->backend_opts[0] ? o->backend_opts :
+							      NULL;
 		return 0;
 	}
 	if (o->transport == UVFSD_TRANSPORT_DIRECT ? (npos < 2 || npos > 3) :

@@ -19,6 +19,7 @@ enum uvfsd_action {
 	UVFSD_HELP,
 	UVFSD_VERSION,
 	UVFSD_LIST_BACKENDS,
+	UVFSD_REMOVE,		/* --remove DEV */
 };
 
 /* -o spin=: see uvfs_session_opts.spin_us */
@@ -33,6 +34,8 @@ struct uvfsd_options {
 	int allow_other;		/* -1: default (yes when run as root) */
 	int default_permissions;	/* -1: default (yes unless fakeroot) */
 	const char *backend;
+	const char *bdev;		/* --bdev: the block backend, or NULL */
+	const char *remove;		/* --remove: /dev/uvbdN or N */
 	const char *source;
 	const char *mountpoint;
 	struct uvfs_session_opts session;

@@ -19,6 +19,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "bdev.h"
 #include "mountlock.h"
 #include "mounts.h"
 #include "options.h"
@@ -26,7 +27,7 @@
 
 #define ERRLEN (PATH_MAX + 512)
 
-static int die(const char *msg)
+int uvfsd_die(const char *msg)
 {
 	fprintf(stderr, "uvfsd: %s\n", msg);
 	return 1;
@@ -87,13 +88,13 @@ static void log_file_path(char *path, size_t len)
 	snprintf(path, len, "%s/uvfsd.log", dir);
 }
 
-static int detached;
+int uvfsd_detached;
 
 /*
  * Leave the terminal's session; from now on log to syslog, or to the log
  * file when no syslog daemon listens (stderr is /dev/null from here on).
  */
-static void detach_session(void)
+void uvfsd_detach_session(void)
 {
 	char logfile[PATH_MAX + 16], dir[PATH_MAX], err[PATH_MAX + 128];
 	int fd, ret;
@@ -118,7 +119,7 @@ static void detach_session(void)
 		if (fd > 2)
 			close(fd);
 	}
-	detached = 1;
+	uvfsd_detached = 1;
 }
 
 /* Detach from the terminal after the mount succeeded. */
@@ -130,7 +131,7 @@ static int daemonize(void)
 		return -errno;
 	if (pid > 0)
 		_exit(0);
-	detach_session();
+	uvfsd_detach_session();
 	return 0;
 }
 
@@ -138,7 +139,7 @@ static int daemonize(void)
  * A shell starts background jobs with SIGINT ignored; we want every
  * SIGINT/SIGTERM/SIGHUP to unmount cleanly, so take them back.
  */
-static void take_signals(void)
+void uvfsd_take_signals(void)
 {
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
@@ -188,16 +189,16 @@ static int serve_fuse(struct uvfs_session *se, const struct uvfsd_options *o,
 	if (access("/dev/fuse", R_OK | W_OK) < 0) {
 		snprintf(err, sizeof(err), "/dev/fuse: %s (is FUSE available?)",
 			 strerror(errno));
-		return die(err);
+		return uvfsd_die(err);
 	}
-	take_signals();
+	uvfsd_take_signals();
 	lock = take_lock(mountpoint, err);
 	if (lock < 0)
-		return die(err);
+		return uvfsd_die(err);
 	ret = uvfs_fuse_mount(se, mountpoint, &f, err, sizeof(err));
 	if (ret) {
 		uvfs_mountlock_release(mountpoint, lock);
-		return die(err);
+		return uvfsd_die(err);
 	}
 	if (!o->foreground) {
 		ret = daemonize();
@@ -226,15 +227,15 @@ static int serve_kmod(struct uvfs_session *se, const struct uvfsd_options *o,
 	char err[ERRLEN], st = 1;
 	int lock, ret, pfd[2] = { -1, -1 };
 
-	take_signals();
+	uvfsd_take_signals();
 	if (!o->foreground) {
 		pid_t pid;
 
 		if (pipe(pfd) < 0)
-			return die("pipe failed");
+			return uvfsd_die("pipe failed");
 		pid = fork();
 		if (pid < 0)
-			return die("fork failed");
+			return uvfsd_die("fork failed");
 		if (pid > 0) {
 			close(pfd[1]);
 			if (read(pfd[0], &st, 1) != 1)
@@ -258,7 +259,7 @@ static int serve_kmod(struct uvfs_session *se, const struct uvfsd_options *o,
 			uvfs_log_prio(LOG_WARNING,
 				      "uvfsd: parent gone before the mount came up");
 		close(pfd[1]);
-		detach_session();
+		uvfsd_detach_session();
 	}
 	say_mounted(se, mountpoint, "kmod");
 	ret = uvfs_kmod_loop(k);
@@ -266,7 +267,7 @@ static int serve_kmod(struct uvfs_session *se, const struct uvfsd_options *o,
 	return served(se, mountpoint, lock, ret);
 
 fail:
-	die(err);
+	uvfsd_die(err);
 	if (pfd[1] >= 0) {
 		if (write(pfd[1], &st, 1) != 1)
 			st = 1;
@@ -275,11 +276,36 @@ fail:
 	return 1;
 }
 
+/* --help: every block backend's usage text. */
+static void print_blk_usages(void)
+{
+	const struct uvfs_blk_backend *be;
+	char err[ERRLEN], *names = NULL, *name;
+	size_t len = 0;
+	void *handle;
+	FILE *mem;
+
+	mem = open_memstream(&names, &len);
+	if (!mem)
+		return;
+	uvfs_blk_backend_list(mem);
+	fclose(mem);
+	printf("\nblock backends (uvfsd --bdev NAME ...):\n");
+	for (name = strtok(names, "\n"); name; name = strtok(NULL, "\n")) {
+		be = uvfs_blk_backend_load(name, &handle, err, sizeof(err));
+		if (!be)
+			continue;
+		fputs(be->usage ? be->usage : "", stdout);
+		uvfs_backend_unload(handle);
+	}
+	free(names);
+}
+
 /*
  * --help: our options, then each backend's own (its descriptor's usage
  * text): of BACKEND when named, else of every backend found.
  */
-static int print_help(const char *backend)
+static int print_help(const char *backend, const char *bdev)
 {
 	char logfile[PATH_MAX + 16], err[ERRLEN], *names = NULL, *name;
 	const struct uvfs_backend *be;
@@ -288,10 +314,22 @@ static int print_help(const char *backend)
 	FILE *mem;
 
 	log_file_path(logfile, sizeof(logfile));
+	if (bdev) {
+		const struct uvfs_blk_backend *bbe;
+
+		bbe = uvfs_blk_backend_load(bdev, &handle, err, sizeof(err));
+		if (!bbe)
+			return uvfsd_die(err);
+		uvfsd_usage(stdout, logfile);
+		printf("\nblock backend options:\n%s",
+		       bbe->usage ? bbe->usage : "");
+		uvfs_backend_unload(handle);
+		return 0;
+	}
 	if (backend) {
 		be = uvfs_backend_load(backend, &handle, err, sizeof(err));
 		if (!be)
-			return die(err);
+			return uvfsd_die(err);
 		uvfsd_usage(stdout, logfile);
 		printf("\nbackend options:\n%s", be->usage ? be->usage : "");
 		uvfs_backend_unload(handle);
@@ -312,17 +350,18 @@ static int print_help(const char *backend)
 		uvfs_backend_unload(handle);
 	}
 	free(names);
+	print_blk_usages();
 	return 0;
 }
 
 /* --stats: to stderr in the foreground, else line by line to the log. */
-static void report_stats(struct uvfs_session *se)
+void uvfsd_report_stats(struct uvfs_session *se)
 {
 	char *buf = NULL, *line;
 	size_t len = 0;
 	FILE *mem;
 
-	if (!detached) {
+	if (!uvfsd_detached) {
 		uvfs_session_print_stats(se, stderr);
 		return;
 	}
@@ -370,7 +409,7 @@ int main(int argc, char **argv)
 	}
 	switch (o.action) {
 	case UVFSD_HELP:
-		return print_help(o.backend);
+		return print_help(o.backend, o.bdev);
 	case UVFSD_VERSION:
 		printf("uvfsd %s (protocol %d.%d, backend API %d)\n",
 		       UVFS_VERSION, UVFS_PROTO_MAJOR, UVFS_PROTO_MINOR,
@@ -378,15 +417,19 @@ int main(int argc, char **argv)
 		return 0;
 	case UVFSD_LIST_BACKENDS:
 		return uvfs_backend_list(stdout) > 0 ? 0 :
-			die("no backends found (set UVFS_BACKEND_PATH?)");
+			uvfsd_die("no backends found (set UVFS_BACKEND_PATH?)");
+	case UVFSD_REMOVE:
+		return uvfsd_bdev_remove(o.remove);
 	case UVFSD_RUN:
 		break;
 	}
+	if (o.bdev)
+		return uvfsd_bdev_serve(&o);
 	/* the kernel would refuse them later, less clearly */
 	if (geteuid() != 0 &&
 	    ~o.session.mnt_flags & o.session.mnt_flags_mask &
 		    (MS_NOSUID | MS_NODEV))
-		return die("-o suid and -o dev are for root only");
+		return uvfsd_die("-o suid and -o dev are for root only");
 
 	if (o.transport == UVFSD_TRANSPORT_AUTO)
 		o.transport = access("/dev/uvfs", R_OK | W_OK) == 0 ?
@@ -395,7 +438,7 @@ int main(int argc, char **argv)
 
 	be = uvfs_backend_load(o.backend, &handle, err, sizeof(err));
 	if (!be)
-		return die(err);
+		return uvfsd_die(err);
 	if (check_source(o.source, err))
 		goto out_unload_err;
 	/* The daemon changes directory when it detaches. */
@@ -428,8 +471,8 @@ int main(int argc, char **argv)
 	 * is consistent (see `uvfs umount`). */
 	uvfs_session_unmount(se);
 	if (o.stats)
-		report_stats(se);
-	if (detached)
+		uvfsd_report_stats(se);
+	if (uvfsd_detached)
 		uvfs_log_prio(LOG_INFO, "uvfsd: %s unmounted from %s, exit %d",
 			      uvfs_session_opts(se)->fsname, mp, ret);
 	uvfs_session_free(se);
@@ -439,5 +482,5 @@ int main(int argc, char **argv)
 out_unload_err:
 	uvfs_session_free(se);
 	uvfs_backend_unload(handle);
-	return die(err);
+	return uvfsd_die(err);
 }

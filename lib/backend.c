@@ -192,9 +192,9 @@ static const void *load_plugin(const struct plugin_kind *k, const char *name,
 			}
 		}
 		if (!h) {
-			snprintf(err, errlen,
-				 "unknown %s '%s' (try --list-backends)",
-				 k->what, name);
+			snprintf(err, errlen, "unknown %s '%s' (%s)", k->what,
+				 name, k == &fs_kind ? "try --list-backends" :
+				 "uvfsd --help lists them");
 			return NULL;
 		}
 	}

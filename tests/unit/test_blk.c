@@ -705,8 +705,8 @@ START_TEST(test_plugins)
 
 	ck_assert_ptr_null(uvfs_blk_backend_load("nosuch", &h, err,
 						 sizeof(err)));
-	ck_assert_str_eq(err, "unknown block backend 'nosuch' (try "
-			      "--list-backends)");
+	ck_assert_str_eq(err, "unknown block backend 'nosuch' (uvfsd --help "
+			      "lists them)");
 	/* a block backend is no file system, and the other way round */
 	ck_assert_ptr_null(uvfs_backend_load("blk-file", &h, err, sizeof(err)));
 	ck_assert_str_eq(err, "blk-file is not a uvfs backend");
