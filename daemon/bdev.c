@@ -18,6 +18,9 @@
  * users' dirty data through us first); `uvfsd --remove` does the same from
  * outside.  Either way the kernel then shuts the channel down, the serving
  * threads stop, the backend flushes and closes SOURCE, and we exit 0.
+ * While serving we hold the lock file of "/dev/uvbdN" (mountlock.h), so
+ * `uvfsd --remove` returns only once that has happened: right after it,
+ * the image is consistent and free to mount.
  */
 #include <errno.h>
 #include <limits.h>
@@ -30,6 +33,7 @@
 #include <unistd.h>
 
 #include "bdev.h"
+#include "mountlock.h"
 
 #define ERRLEN (PATH_MAX + 512)
 #define KMOD_DEV "/dev/uvfs"
@@ -99,7 +103,7 @@ static int serve(struct uvfs_session *se, const struct uvfsd_options *o)
 	struct uvfs_kmod *k = NULL;
 	char err[ERRLEN], path[32];
 	uint32_t index;
-	int wfd, ret;
+	int wfd, ret, lock;
 
 	uvfsd_take_signals();
 	ret = fork_waiting_parent(o, &wfd);
@@ -114,6 +118,10 @@ static int serve(struct uvfs_session *se, const struct uvfsd_options *o)
 		return 1;
 	}
 	snprintf(path, sizeof(path), "/dev/uvbd%u", index);
+	lock = uvfs_mountlock_take(path, err, sizeof(err));
+	if (lock < 0)
+		uvfs_log_prio(LOG_WARNING, "uvfsd: %s (uvfsd --remove will "
+			      "not wait for us)", err);
 	wait_node(path);
 	/* the one line on stdout, before the parent may exit */
 	printf("%s\n", path);
@@ -126,8 +134,11 @@ static int serve(struct uvfs_session *se, const struct uvfsd_options *o)
 		      uvfs_session_blk_backend(se)->name, o->source);
 	ret = uvfs_kmod_loop(k);
 	uvfs_kmod_free(k);
-	uvfs_log_prio(LOG_INFO, "uvfsd: %s removed%s", path,
-		      ret ? "" : ", serving stopped");
+	uvfs_log_prio(LOG_INFO, "uvfsd: %s %s", path,
+		      ret ? "lost its channel" : "removed");
+	/* flush and close SOURCE, then let --remove return */
+	uvfs_session_unmount(se);
+	uvfs_mountlock_release(path, lock);
 	return ret ? 1 : 0;
 }
 
@@ -224,9 +235,23 @@ not_uvbd:
 	return -1;
 }
 
+/* Wait up to 60 s for the daemon holding lock to exit; 0 or -ETIMEDOUT. */
+static int wait_daemon(int lock)
+{
+	int i;
+
+	for (i = 0; i < 60 * 20; i++) {
+		if (!uvfs_mountlock_held(lock))
+			return 0;
+		usleep(50 * 1000);
+	}
+	return -ETIMEDOUT;
+}
+
 int uvfsd_bdev_remove(const char *dev)
 {
-	char err[ERRLEN];
+	char err[ERRLEN], path[32];
+	int lock, ret;
 	long n;
 
 	n = parse_dev(dev, err);
@@ -237,7 +262,18 @@ int uvfsd_bdev_remove(const char *dev)
 			 "--remove %s: removing a block device needs root", dev);
 		return uvfsd_die(err);
 	}
-	if (uvfs_kmod_bdev_remove((uint32_t)n, err, sizeof(err)))
-		return uvfsd_die(err);
-	return 0;
+	snprintf(path, sizeof(path), "/dev/uvbd%ld", n);
+	lock = uvfs_mountlock_open(path);	/* its daemon's, if it has one */
+	if (uvfs_kmod_bdev_remove((uint32_t)n, err, sizeof(err))) {
+		ret = uvfsd_die(err);
+	} else if (lock >= 0 && wait_daemon(lock)) {
+		snprintf(err, sizeof(err), "%s removed, but its uvfsd has not "
+			 "exited after 60 s", path);
+		ret = uvfsd_die(err);
+	} else {
+		ret = 0;
+	}
+	if (lock >= 0)
+		close(lock);
+	return ret;
 }
