@@ -110,6 +110,10 @@ int uvfs_fuse_mount(struct uvfs_session *se, const char *mountpoint,
 	*out = NULL;
 	if (errlen)
 		err[0] = '\0';
+	if (!se->backend) {
+		snprintf(err, errlen, "a block backend has nothing to mount");
+		return -EINVAL;
+	}
 	if (stat(mountpoint, &st) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "mountpoint %s: %s", mountpoint,

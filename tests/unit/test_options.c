@@ -148,6 +148,43 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* --bdev BACKEND SOURCE, options anywhere; --remove DEV alone */
+START_TEST(test_bdev)
+{
+	ck_assert_int_eq(PARSE("--bdev", "file", "a.img", "-f", "-o",
+			       "ro,size=1G,blksize=4096,direct"), 0);
+	ck_assert_int_eq(o.action, UVFSD_RUN);
+	ck_assert_str_eq(o.bdev, "file");
+	ck_assert_str_eq(o.source, "a.img");
+	ck_assert_ptr_null(o.mountpoint);
+	ck_assert_int_eq(o.foreground, 1);
+	ck_assert_int_eq(o.session.readonly, 1);
+	ck_assert_str_eq(o.session.backend_opts, "size=1G,blksize=4096,direct");
+	ck_assert_int_eq(PARSE("-d", "--bdev=mem", "none"), 0);
+	ck_assert_str_eq(o.bdev, "mem");
+	ck_assert_int_eq(o.session.debug, 1);
+	ck_assert_ptr_null(o.session.backend_opts);
+	ck_assert_int_eq(PARSE("--bdev", "file"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "missing argument"));
+	ck_assert_int_eq(PARSE("--bdev", "file", "a.img", "/mnt"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "too many arguments"));
+	ck_assert_int_eq(PARSE("--bdev", "file", "a.img", "--transport=kmod"),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "uvfs.ko only"));
+	ck_assert_int_eq(PARSE("--bdev"), -EINVAL);
+	ck_assert_int_eq(PARSE("--bdev", "file", "--help"), 0);
+	ck_assert_int_eq(o.action, UVFSD_HELP);
+	ck_assert_str_eq(o.bdev, "file");
+
+	ck_assert_int_eq(PARSE("--remove", "/dev/uvbd3"), 0);
+	ck_assert_int_eq(o.action, UVFSD_REMOVE);
+	ck_assert_str_eq(o.remove, "/dev/uvbd3");
+	ck_assert_int_eq(PARSE("--remove", "3", "4"), -EINVAL);
+	ck_assert_int_eq(PARSE("--remove", "3", "--bdev", "file"), -EINVAL);
+	ck_assert_ptr_null(strchr(err, '\n'));
+}
+END_TEST
+
 /* mount(8) puts -o after the arguments */
 START_TEST(test_options_after_args)
 {
@@ -235,6 +272,7 @@ int main(void)
 	tcase_add_test(tc, test_actions);
 	tcase_add_test(tc, test_direct_needs_no_mountpoint);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_bdev);
 	tcase_add_test(tc, test_options_after_args);
 	tcase_add_test(tc, test_generic_opts);
 	tcase_add_test(tc, test_ids);
