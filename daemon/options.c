@@ -464,6 +464,15 @@ int uvfsd_parse_options(int argc, char **argv, struct uvfsd_options *o,
 			snprintf(err, errlen, "empty SOURCE");
 			return -EINVAL;
 		}
+		/* a device is not mounted: the mount(8) options mean nothing */
+		if (o->session.mnt_flags_mask || o->allow_other >= 0 ||
+		    o->default_permissions >= 0 || o->fsname[0] ||
+		    o->subtype[0] || o->session.fakeroot) {
+			snprintf(err, errlen, "--bdev: -o takes ro, size=, "
+				 "blksize= and the block backend's options, not "
+				 "mount options");
+			return -EINVAL;
+		}
 		o->session.backend_opts = o->backend_opts[0] ? o->backend_opts :
 							      NULL;
 		return 0;

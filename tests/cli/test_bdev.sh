@@ -93,6 +93,8 @@ expect_one_line_error "missing SOURCE" "missing argument: need --bdev BACKEND SO
 	"$uvfsd" --bdev file
 expect_one_line_error "too many arguments" "too many arguments" \
 	"$uvfsd" --bdev file "$tmp/disk.img" "$mnt"
+expect_one_line_error "a mount option with --bdev" "not mount options" \
+	"$uvfsd" --bdev mem none -o size=1M,noexec
 expect_one_line_error "--bdev with --transport" "block devices are served through uvfs.ko only" \
 	"$uvfsd" --bdev file "$tmp/disk.img" --transport=fuse
 

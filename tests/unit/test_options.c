@@ -172,6 +172,11 @@ START_TEST(test_bdev)
 			 -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "uvfs.ko only"));
 	ck_assert_int_eq(PARSE("--bdev"), -EINVAL);
+	ck_assert_int_eq(PARSE("--bdev", "mem", "none", "-o", "size=1M,noexec"),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "not mount options"));
+	ck_assert_int_eq(PARSE("--bdev", "mem", "none", "-o", "allow_other"),
+			 -EINVAL);
 	ck_assert_int_eq(PARSE("--bdev", "file", "--help"), 0);
 	ck_assert_int_eq(o.action, UVFSD_HELP);
 	ck_assert_str_eq(o.bdev, "file");
