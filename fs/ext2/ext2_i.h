@@ -78,6 +78,7 @@ struct e2fs {
 	atomic_bool stopped_writing;	/* errors=remount-ro struck */
 	bool ro;
 	bool was_valid;		/* s_state had EXT2_VALID_FS at mount */
+	bool replayed;		/* the journal was replayed at mount */
 	unsigned int bs;	/* block size */
 	struct e2_node **nodes;	/* hash table of cached inodes */
 	size_t nbuckets, nnodes;
@@ -108,6 +109,17 @@ struct e2_mount_opts {
 /* A mount refusal: the one line uvfsd prints (mount and its checks). */
 #define MOUNT_ERR(args, ...)                                                  \
 	snprintf((args)->errbuf, (args)->errlen, __VA_ARGS__)
+
+/* ---- ext2_journal.c: JBD2 replay before a read-write mount ---- */
+/*
+ * Replay the journal of the image on fd (needs recovery); *ntrans: the
+ * transactions replayed.  The caller clears the needs-recovery flag.
+ * -errno with one line in args->errbuf: the image was not written.
+ */
+int e2_journal_replay(const struct uvfs_mount_args *args,
+		      const struct e2_mount_opts *mo,
+		      const struct ext2_super_block *sb, int fd,
+		      unsigned int *ntrans);
 
 /* ---- ext2_super.c: errors, features, sync, statfs ---- */
 int e2_err(errcode_t err);

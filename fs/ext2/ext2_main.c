@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -291,6 +292,34 @@ static int start_rw(struct e2fs *e2, const struct uvfs_mount_args *args)
 	return 0;
 }
 
+/*
+ * The image needs recovery and we may write it: replay its journal
+ * (ext2_journal.c), then read the superblock again, which the journal may
+ * have rewritten.  Its needs-recovery flag is cleared in *sb here and on
+ * the image once libext2fs has it open (do_mount).
+ */
+static int replay_journal(const struct uvfs_mount_args *args,
+			  const struct e2_mount_opts *mo, int fd,
+			  struct ext2_super_block *sb)
+{
+	unsigned int n;
+	int err;
+
+	err = e2_journal_replay(args, mo, sb, fd, &n);
+	if (err)
+		return err;
+	if (pread(fd, sb, sizeof(*sb), (off_t)(mo->offset + SUPERBLOCK_OFFSET))
+	    != (ssize_t)sizeof(*sb) || sb->s_magic != EXT2_SUPER_MAGIC) {
+		MOUNT_ERR(args, "ext2: %s: no valid superblock after the "
+			  "journal replay; run e2fsck", args->source);
+		return -EUCLEAN;
+	}
+	sb->s_feature_incompat &= ~EXT3_FEATURE_INCOMPAT_RECOVER;
+	uvfs_log_prio(LOG_NOTICE, "ext2: %s: journal replayed (%u "
+		      "transaction%s)", args->source, n, n == 1 ? "" : "s");
+	return 0;
+}
+
 static int do_mount(const struct uvfs_mount_args *args, void **priv)
 {
 	struct ext2_super_block sb;
@@ -330,6 +359,13 @@ static int do_mount(const struct uvfs_mount_args *args, void **priv)
 		err = e2->data_fd;
 		goto err_free;
 	}
+	if (!e2->ro && (sb.s_feature_incompat & EXT3_FEATURE_INCOMPAT_RECOVER) &&
+	    (sb.s_feature_compat & EXT3_FEATURE_COMPAT_HAS_JOURNAL)) {
+		err = replay_journal(args, &mo, e2->data_fd, &sb);
+		if (err)
+			goto err_close;
+		e2->replayed = true;
+	}
 	err = e2_check_features(args, &mo, &sb);
 	if (err)
 		goto err_close;
@@ -358,12 +394,19 @@ static int do_mount(const struct uvfs_mount_args *args, void **priv)
 	e2_cache_init(e2);
 	/* Backup superblocks are e2fsck's business, as in the kernel. */
 	e2->fs->flags |= EXT2_FLAG_MASTER_SB_ONLY;
+	if (e2->replayed) {
+		/* written by start_rw(), after the replayed blocks */
+		e2->fs->super->s_feature_incompat &=
+			~EXT3_FEATURE_INCOMPAT_RECOVER;
+		ext2fs_mark_super_dirty(e2->fs);
+	}
 	if (!e2->ro) {
 		err = start_rw(e2, args);
 		if (err)
 			goto err_close;
-	} else if (e2->fs->super->s_feature_incompat &
-		   EXT3_FEATURE_INCOMPAT_RECOVER) {
+	} else if (!mo.norecovery && (e2->fs->super->s_feature_incompat &
+				      EXT3_FEATURE_INCOMPAT_RECOVER)) {
+		/* (norecovery said so already) */
 		uvfs_log("ext2: %s: journal not replayed; recent changes may "
 			 "be missing", args->source);
 	}

@@ -1,18 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Images uvfsd must not write: a journal that needs recovery, features
-# that cannot be written or read.  Over FUSE, as a user runs uvfsd.
+# Images uvfsd must not write: features that cannot be written or read.
+# Over FUSE, as a user runs uvfsd.  (Journals that need recovery are
+# replayed: tests/ext2/test_journal.sh.)
 #
 # usage: tests/ext2/test_refusals.sh BUILD
-#
-# Journal (ext3 and ext4): debugfs's journal_open/journal_write/
-# journal_close leave a committed transaction in the journal that puts
-# "HELLO" into /a's data block, and needs_recovery set, as a crash of the
-# kernel's driver would.  Then: a rw mount is refused with one stderr line
-# about the journal and does not touch the image; -o ro mounts, reads the
-# tree as it is on disk (/a is still "hello"), prints at most one line and
-# leaves the image byte for byte; after e2fsck -fy has replayed the
-# journal (/a is "HELLO"), a rw mount works and stays fsck-clean.
 #
 # Features: casefold, verity, encrypt (libext2fs reads them; the backend
 # does not write them), replica and an unknown ro_compat bit (libext2fs
@@ -45,80 +37,6 @@ log_lines() { # MAX PATTERN
 		{ echo "daemon line lacks /$2/: $(cat "$f")"; return 1; }
 	cat "$f"
 }
-
-# ---- a journal that needs recovery ----
-
-# journal_img T IMG: a T image whose journal holds a committed, unreplayed
-# transaction writing "HELLO" into /a's block; checks the fixture
-journal_img() {
-	local t=$1 img=$2 blk bs
-	mke2fs -q -F -t "$t" -b 1024 -d "$src" "$img" 32M
-	blk=$(debugfs -R 'bmap /a 0' "$img" 2>/dev/null)
-	bs=$(dumpe2fs -h "$img" 2>/dev/null | sed -n 's/^Block size: *//p')
-	{ printf 'HELLO\n'; head -c $((bs - 6)) /dev/zero; } >"$LIB_TMP/blk"
-	debugfs -w -f - "$img" >/dev/null 2>&1 <<-EOF
-		jo
-		jw -b $blk $LIB_TMP/blk
-		jc
-	EOF
-	[[ " $(features "$img") " == *" needs_recovery "* ]] ||
-		{ echo "needs_recovery not set: $(features "$img")"; return 1; }
-	debugfs -R logdump "$img" 2>&1 | grep -q 'type 2 (commit block)' ||
-		{ echo "no commit block in the journal"; return 1; }
-	[[ $(debugfs -R 'cat /a' "$img" 2>/dev/null) == hello ]] ||
-		{ echo "/a changed before recovery"; return 1; }
-}
-
-journal_rw_refused() { # IMG
-	local before
-	before=$(sum "$1")
-	uvfsd_refuses 'journal needs recovery' ext2 "$1" "$mnt" || return 1
-	[[ $(sum "$1") == "$before" ]] || { echo "image changed"; return 1; }
-}
-
-journal_ro() { # IMG
-	local before rc=0
-	before=$(sum "$1")
-	fs_mount uvfs "$1" "$mnt" ro || return 1
-	[[ $(cat "$mnt/a") == hello && $(cat "$mnt/d/b") == world ]] ||
-		{ echo "tree: $(ls -R "$mnt")"; rc=1; }
-	touch "$mnt/new" 2>/dev/null && { echo "write allowed"; rc=1; }
-	fs_umount "$mnt" || rc=1
-	log_lines 1 'journal' || rc=1
-	[[ $(sum "$1") == "$before" ]] || { echo "image changed"; rc=1; }
-	return $rc
-}
-
-journal_replayed_rw() { # IMG
-	local rc=0
-	e2fsck -fy "$1" >"$LIB_TMP/fsck.out" 2>&1 || rc=$?
-	((rc <= 1)) || { cat "$LIB_TMP/fsck.out"; return 1; }
-	[[ " $(features "$1") " != *" needs_recovery "* ]] ||
-		{ echo "still needs_recovery"; return 1; }
-	rc=0
-	fs_mount uvfs "$1" "$mnt" rw || return 1
-	[[ $(cat "$mnt/a") == HELLO ]] || { echo "a: $(cat "$mnt/a")"; rc=1; }
-	echo new >"$mnt/new" || rc=1
-	fs_umount "$mnt" || rc=1
-	log_lines 0 '' || rc=1
-	fsck_clean "$1" || rc=1
-	[[ $(debugfs -R 'cat /new' "$1" 2>/dev/null) == new ]] || rc=1
-	return $rc
-}
-
-for t in ext3 ext4; do
-	img=$LIB_TMP/j-$t.img
-	if ! journal_img "$t" "$img" >"$LIB_TMP/out" 2>&1; then
-		bad "$t journal: fixture" "$(xargs <"$LIB_TMP/out")"
-		continue
-	fi
-	check "$t journal needs recovery: rw refused, one line" \
-		journal_rw_refused "$img"
-	check "$t journal needs recovery: -o ro reads the tree, <= 1 line" \
-		journal_ro "$img"
-	check "$t journal replayed by e2fsck -fy: rw mount, fsck-clean" \
-		journal_replayed_rw "$img"
-done
 
 # ---- features ----
 

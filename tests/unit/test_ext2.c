@@ -191,14 +191,18 @@ START_TEST(test_refusals)
 	ck_assert_int_eq(try_mount(img, false), -EROFS);
 	ck_assert_ptr_nonnull(strstr(mount_err, "e2fsck"));
 
-	/* needs_recovery: refused rw */
+	/* needs_recovery with an empty journal: nothing to replay, the
+	 * flag is cleared by the rw mount (tests/ext2/test_journal.sh
+	 * replays real transactions) */
 	mkimage("ext4", NULL);
 	ck_assert_int_eq(sh("debugfs -w -R 'feature needs_recovery' '%s' "
 			    ">/dev/null 2>&1", img), 0);
-	ck_assert_int_eq(try_mount(img, false), -EROFS);
-	ck_assert_ptr_nonnull(strstr(mount_err, "journal"));
 	start(true);
 	stop();
+	start(false);
+	stop();
+	ck_assert_int_eq(sh("dumpe2fs -h '%s' 2>/dev/null | grep -q "
+			    "needs_recovery", img), 1);
 }
 END_TEST
 
