@@ -238,14 +238,15 @@ mutations() {
 		cp "$from" "$img"
 		j0=$(jblock "$img" 0)
 		jlen=$((16 * $(bsize "$img")))
-		python3 -c "
-import random
-r = random.Random($i)
-with open('$img', 'r+b') as f:
-    for _ in range(r.randint(1, 8)):
-        f.seek($j0 + r.randrange($jlen))
-        f.write(bytes([r.randrange(256)]))
-"
+		python3 - "$i" "$img" "$j0" "$jlen" <<-'EOF'
+			import random, sys
+			seed, img, j0, jlen = sys.argv[1:]
+			r = random.Random(int(seed))
+			with open(img, "r+b") as f:
+			    for _ in range(r.randint(1, 8)):
+			        f.seek(int(j0) + r.randrange(int(jlen)))
+			        f.write(bytes([r.randrange(256)]))
+		EOF
 		before=$(sum "$img")
 		rc=0
 		timeout 30 "$UVFSD" --transport=direct ext2 "$img" \
