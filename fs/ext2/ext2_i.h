@@ -161,6 +161,8 @@ static inline uint64_t e2_nodeid(ext2_ino_t ino)
 
 bool e2_ino_valid(struct e2fs *e2, ext2_ino_t ino);
 int e2_node_get(struct e2fs *e2, ext2_ino_t ino, struct e2_node **out);
+/* Free or truncate the inodes of the orphan list (read-write mount). */
+int e2_orphans_cleanup(struct e2fs *e2);
 int e2_node_get_id(struct e2fs *e2, uint64_t nodeid, struct e2_node **out);
 /* A node for a freshly allocated inode number (inode zeroed). */
 struct e2_node *e2_node_new(struct e2fs *e2, ext2_ino_t ino);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,11 +82,14 @@ static void node_unhash(struct e2fs *e2, struct e2_node *n)
 }
 
 /* Reject inodes that cannot be what a directory entry points at. */
-static int inode_sane(struct e2fs *e2, const struct ext2_inode_large *in)
+/* unlinked: an inode of the orphan list may have no links (yet) */
+static int inode_sane(struct e2fs *e2, const struct ext2_inode_large *in,
+		      bool unlinked)
 {
 	unsigned int isize = EXT2_INODE_SIZE(e2->fs->super);
 
-	if (in->i_links_count == 0 || (in->i_mode & S_IFMT) == 0)
+	if ((in->i_links_count == 0 && !unlinked) ||
+	    (in->i_mode & S_IFMT) == 0)
 		return -EUCLEAN;	/* a deleted inode */
 	if (isize > EXT2_GOOD_OLD_INODE_SIZE &&
 	    (in->i_extra_isize > isize - EXT2_GOOD_OLD_INODE_SIZE ||
@@ -103,7 +107,8 @@ static int inode_read(struct e2fs *e2, ext2_ino_t ino,
 					     sizeof(*in)));
 }
 
-int e2_node_get(struct e2fs *e2, ext2_ino_t ino, struct e2_node **out)
+static int node_get(struct e2fs *e2, ext2_ino_t ino, bool unlinked,
+		    struct e2_node **out)
 {
 	struct e2_node *n = node_find(e2, ino);
 	int err;
@@ -121,7 +126,7 @@ int e2_node_get(struct e2fs *e2, ext2_ino_t ino, struct e2_node **out)
 	pthread_rwlock_init(&n->io, NULL);
 	err = inode_read(e2, ino, &n->inode);
 	if (!err)
-		err = inode_sane(e2, &n->inode);
+		err = inode_sane(e2, &n->inode, unlinked);
 	if (err) {
 		pthread_rwlock_destroy(&n->io);
 		free(n);
@@ -130,6 +135,11 @@ int e2_node_get(struct e2fs *e2, ext2_ino_t ino, struct e2_node **out)
 	node_hash(e2, n);
 	*out = n;
 	return 0;
+}
+
+int e2_node_get(struct e2fs *e2, ext2_ino_t ino, struct e2_node **out)
+{
+	return node_get(e2, ino, false, out);
 }
 
 static void node_free(struct e2fs *e2, struct e2_node *n);
@@ -261,6 +271,66 @@ void e2_node_free_all(struct e2fs *e2)
 				inode_free(e2, n);
 			node_free(e2, n);
 		}
+}
+
+/* A truncate the crash cut short: i_size is set, the blocks are not gone. */
+static int orphan_truncate(struct e2fs *e2, struct e2_node *n)
+{
+	uint64_t size = e2_size(n);
+	int err = 0;
+
+	if (!(n->inode.i_flags & EXT4_INLINE_DATA_FL)) {
+		err = e2_punch_blocks(e2, n, (size + e2->bs - 1) / e2->bs,
+				      ~0ULL);
+		if (!err && size % e2->bs)
+			err = e2_zero_in_block(e2, n, size / e2->bs,
+					       size % e2->bs,
+					       e2->bs - size % e2->bs);
+	}
+	return e2_node_write(e2, n) ?: err;
+}
+
+/*
+ * The orphan list a crash left (s_last_orphan, chained through i_dtime):
+ * inodes unlinked while still open, to free, and inodes in the middle of
+ * a truncate, to finish; the kernel does this at every read-write mount,
+ * e2fsck before its passes.  A chain through an impossible inode, or
+ * longer than there are inodes, is left with a warning (e2fsck's job).
+ */
+int e2_orphans_cleanup(struct e2fs *e2)
+{
+	struct ext2_super_block *sb = e2->fs->super;
+	ext2_ino_t ino = sb->s_last_orphan, next;
+	uint32_t seen = 0, freed = 0, truncated = 0;
+	struct e2_node *n;
+	int err = 0;
+
+	while (ino && !err) {
+		if (++seen > sb->s_inodes_count || node_get(e2, ino, true, &n)) {
+			uvfs_log("ext2: the orphan list is damaged at inode "
+				 "%u; run e2fsck", ino);
+			break;
+		}
+		next = n->inode.i_dtime;
+		n->inode.i_dtime = 0;
+		if (!n->inode.i_links_count) {
+			n->orphan = true;
+			freed++;
+		} else {
+			err = LINUX_S_ISREG(n->inode.i_mode) ?
+			      orphan_truncate(e2, n) : e2_node_write(e2, n);
+			truncated++;
+		}
+		e2_node_put(e2, n);	/* frees an orphan nobody holds */
+		ino = next;
+	}
+	sb->s_last_orphan = 0;
+	ext2fs_mark_super_dirty(e2->fs);
+	if (freed || truncated)
+		uvfs_log_prio(LOG_NOTICE, "ext2: orphan list: %u inode%s "
+			      "freed, %u truncated", freed,
+			      freed == 1 ? "" : "s", truncated);
+	return err;
 }
 
 /* ------------------------------------------------------------------------

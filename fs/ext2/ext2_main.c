@@ -404,6 +404,11 @@ static int do_mount(const struct uvfs_mount_args *args, void **priv)
 		err = start_rw(e2, args);
 		if (err)
 			goto err_close;
+		/* a failure leaves the rest to e2fsck, as the kernel does */
+		if (e2->fs->super->s_last_orphan &&
+		    (e2_orphans_cleanup(e2) || e2_fs_sync(e2)))
+			uvfs_log("ext2: %s: the orphan list was not cleaned up "
+				 "completely; run e2fsck", args->source);
 	} else if (!mo.norecovery && (e2->fs->super->s_feature_incompat &
 				      EXT3_FEATURE_INCOMPAT_RECOVER)) {
 		/* (norecovery said so already) */
