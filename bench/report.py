@@ -51,6 +51,19 @@ CHART = ["nullop", "meta.create", "meta.stat", "meta.unlink", "meta2.total",
          "tree.total", "seq.write", "seq.read", "fio.randwrite", "fio.randread"]
 UVFSD_CFGS = ("memfs-fuse", "ext2-fuse", "memfs-kmod", "ext2-kmod")
 
+# The block devices (bench/bdev/workloads.sh, env "bdev"): fio jobs at two
+# queue depths, each giving MiB/s and IOPS; uvbd against loop and nbd.
+BDEV_JOBS = [("seqread", "sequential read, 1 MiB"),
+             ("seqwrite", "sequential write, 1 MiB"),
+             ("randread", "random read, 4 KiB"),
+             ("randwrite", "random write, 4 KiB")]
+BDEV_DEPTHS = ("qd1", "qd32")
+# issue 11: >= 80% of loop's throughput on sequential I/O, ahead of NBD on
+# every workload
+BDEV_TARGETS = ([("seqread", d, "loop", 0.8) for d in BDEV_DEPTHS] +
+                [("seqwrite", d, "loop", 0.8) for d in BDEV_DEPTHS] +
+                [(j, d, "nbd", 1.0) for j, _ in BDEV_JOBS for d in BDEV_DEPTHS])
+
 # The issue-10 targets: (env, text, metric, config a, config b, kind, bound).
 #   faster: a's speed / b's speed >= bound ("a is bound x faster than b")
 #   within: a's time / b's time <= bound ("a within bound x of b")
@@ -169,6 +182,77 @@ def derive(raw, info):
     return out
 
 
+def bdev_part(raw, info):
+    """The block devices: (markdown lines, CSV rows, missing numbers)."""
+    vals = {}
+    for env, cfg, job, metric, rep, v in raw:
+        if env == "bdev":
+            vals.setdefault((cfg, job, metric), []).append(v)
+    med = {k: statistics.median(v) for k, v in vals.items()}
+    cfgs = info.get(("bdev", "configs"), "").split()
+    rows, missing = [], []
+    for cfg in cfgs:
+        for job, _ in BDEV_JOBS:
+            for d in BDEV_DEPTHS:
+                for m, unit in (("mibps", "MiB/s"), ("iops", "IOPS")):
+                    v = vals.get((cfg, job, "%s.%s" % (d, m)))
+                    if not v or min(v) <= 0:
+                        missing.append("bdev/%s %s.%s.%s" % (cfg, job, d, m))
+                        continue
+                    rows.append(["bdev", cfg, "%s.%s.%s" % (job, d, m), unit,
+                                 "%.6g" % statistics.median(v), "%.6g" % min(v),
+                                 "%.6g" % max(v), len(v)])
+    md = ["## Block devices (issue 11; VM, one boot)\n"]
+    md.append("fio (libaio, direct=1) on the raw device; %s; kernel %s, %s CPUs; "
+              "%s s for this part. uvbd: `uvfsd --bdev file` (uvfs.ko), loop: "
+              "the kernel's loop device, nbd: nbd-server over a Unix socket "
+              "(one connection per CPU), all on the same file in the guest's "
+              "tmpfs. Medians of the repeats; ratios from IOPS (the same as "
+              "from MiB/s).\n" % (
+                  info.get(("bdev", "sizes"), "?"), info.get(("bdev", "kernel"), "?"),
+                  info.get(("bdev", "cpus"), "?"), info.get(("bdev", "seconds"), "?")))
+    head = ["job", "iodepth"]
+    for c in cfgs:
+        head += ["%s MiB/s" % c, "%s IOPS" % c]
+    others = [c for c in ("loop", "nbd") if c in cfgs and "uvbd" in cfgs]
+    head += ["uvbd/%s" % c for c in others]
+    md.append("| " + " | ".join(head) + " |")
+    md.append("|" + "---|" * len(head))
+    for job, label in BDEV_JOBS:
+        for d in BDEV_DEPTHS:
+            cells = [label, d[2:]]
+            for c in cfgs:
+                cells += [fmt(med.get((c, job, d + ".mibps"))),
+                          fmt(med.get((c, job, d + ".iops")))]
+            u = med.get(("uvbd", job, d + ".iops"))
+            for c in others:
+                o = med.get((c, job, d + ".iops"))
+                cells.append("%.2f" % (u / o) if u and o else "-")
+            md.append("| " + " | ".join(cells) + " |")
+    md.append("")
+    md.append("### Issue 11 targets\n")
+    md.append("| target | measured | need | verdict |")
+    md.append("|---|---|---|---|")
+    for job, d, peer, bound in BDEV_TARGETS:
+        u = med.get(("uvbd", job, d + ".iops"))
+        o = med.get((peer, job, d + ".iops"))
+        text = "uvbd %s at iodepth %s: %s" % (
+            dict(BDEV_JOBS)[job], d[2:],
+            ">= 80% of loop's throughput" if peer == "loop" else "ahead of NBD")
+        if "uvbd" not in cfgs or peer not in cfgs:
+            ratio, verdict = None, "not run"
+        elif u and o:
+            ratio = u / o
+            verdict = "met" if ratio >= bound else "missed"
+        else:
+            ratio, verdict = None, "no data"
+        md.append("| %s | %s | %s | **%s** |" % (
+            text, "-" if ratio is None else "%.2f (uvbd/%s)" % (ratio, peer),
+            ">= %g" % bound, verdict))
+    md.append("")
+    return md, rows, missing
+
+
 def fmt(v, unit=""):
     if v is None:
         return "-"
@@ -277,6 +361,10 @@ def main():
             for k, _, _, _ in METRICS:
                 if WORKLOAD_OF[k] in wls_of[env] and (env, cfg, k) not in med:
                     missing.append("%s/%s %s" % (env, cfg, k))
+    bdev_md, bdev_rows, bdev_missing = [], [], []
+    if ("bdev", "configs") in info:
+        bdev_md, bdev_rows, bdev_missing = bdev_part(raw, info)
+        missing += bdev_missing
     if missing or errors:
         status = 1
 
@@ -303,12 +391,15 @@ def main():
                     if v:
                         w.writerow([env, cfg, k, unit, "%.6g" % statistics.median(v),
                                     "%.6g" % min(v), "%.6g" % max(v), len(v)])
+        for r in bdev_rows:
+            w.writerow(r)
         for (env, cfg, wl, op), v in sorted(reqmed.items()):
             w.writerow([env, cfg, "%s.requests.%s" % (wl, op), "requests/op",
                         "%.6g" % v, "%.6g" % min(req[(env, cfg, wl, op)]),
                         "%.6g" % max(req[(env, cfg, wl, op)]), len(req[(env, cfg, wl, op)])])
 
-    png_ok = chart(results, med, envs, cfgs_of) if envs else False
+    # (a run of the block devices alone has no chart to draw)
+    png_ok = chart(results, med, envs, cfgs_of) if envs else bool(bdev_md)
     if not png_ok:
         status = 1
 
@@ -357,6 +448,7 @@ def main():
                       sz.get("nullops", "?"), sz.get("nfiles", "?"), sz.get("nfiles", 0) // 2,
                       sz.get("tree_files", "?"), sz.get("seq_mb", "?"), sz.get("fio_mb", "?")))
 
+    md += bdev_md
     md.append("## Targets\n")
     md.append("| where | target | measured | need | verdict |")
     md.append("|---|---|---|---|---|")

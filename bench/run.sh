@@ -18,7 +18,7 @@
 #              go into results.md.  Profiling slows the runs it watches:
 #              compare timings only between runs without --perf.
 # BENCH_WORKLOADS: a subset of the workloads (nullop meta meta2 tree seq
-# fio), on both sides.
+# fio, and bdev: the block devices, VM only), on both sides.
 # Results in DIR: results.md (the tables: medians, ratios, targets met or
 # missed, requests per operation by opcode), results.csv (one median a
 # row), results.png (the chart), raw/ (every record of every repeat:
@@ -28,6 +28,13 @@
 # loop device), tmpfs, fuse2fs, memfs-fuse, ext2-fuse; VM (Debian's kernel,
 # 2 vCPUs, 2 GiB): kernel-ext2, tmpfs, fuse2fs, memfs-fuse, ext2-fuse,
 # memfs-kmod, ext2-kmod (BENCH_HOST_CONFIGS, BENCH_VM_CONFIGS: a subset).
+# Block devices in the same VM boot (bench/bdev/workloads.sh, issue 11):
+# fio on /dev/uvbdN (uvfsd --bdev file), the kernel's loop device and NBD
+# (nbd-server over a Unix socket), all on one backing file in the guest's
+# tmpfs: sequential 1 MiB and random 4 KiB reads and writes at iodepth 1
+# and 32 (libaio, direct); BENCH_BDEV_CONFIGS a subset of "uvbd loop nbd",
+# BENCH_BDEV_MB the file's size (256 MiB; quick 64), BENCH_BDEV_RUNTIME
+# seconds per fio job (5; quick 1).
 # Sizes (full; host / VM): null-op 100,000 / 2,000 statx; 10,000 / 500
 # files (meta; meta2: half of them in each of 2 directories); a 10,000 /
 # 500-file tree; 256 / 32 MiB sequential; fio 4 KiB random over 64 / 4
@@ -85,10 +92,20 @@ sizes="NULLOPS NFILES TREE_FILES SEQ_MB FIO_MB"
 if ((quick)); then
 	host_def=(2000 200 200 8 4) vm_def=(500 100 100 4 2) img_mb=256
 	: "${repeat:=1}"
+	bdev_mb=${BENCH_BDEV_MB:-64} bdev_runtime=${BENCH_BDEV_RUNTIME:-1}
 else
 	host_def=(100000 10000 10000 256 64) vm_def=(2000 500 500 32 4) img_mb=1024
 	: "${repeat:=3}"
+	bdev_mb=${BENCH_BDEV_MB:-256} bdev_runtime=${BENCH_BDEV_RUNTIME:-5}
 fi
+[[ $bdev_mb =~ ^[1-9][0-9]*$ ]] && ((bdev_mb <= 512)) ||
+	die "BENCH_BDEV_MB wants a whole number of MiB, 1..512: $bdev_mb"
+[[ $bdev_runtime =~ ^[1-9][0-9]*$ ]] || die "BENCH_BDEV_RUNTIME wants whole seconds >= 1: $bdev_runtime"
+BDEV_CONFIGS=${BENCH_BDEV_CONFIGS-uvbd loop nbd}
+for c in $BDEV_CONFIGS; do
+	[[ $c == uvbd || $c == loop || $c == nbd ]] ||
+		die "BENCH_BDEV_CONFIGS: unknown configuration '$c' (uvbd loop nbd)"
+done
 i=0
 for v in $sizes; do
 	h=BENCH_$v g=BENCH_VM_$v
@@ -163,13 +180,19 @@ if ((vm)); then
 	{
 		conf G
 		printf 'export BENCH_CONFIGS=%q\n' "$VM_CONFIGS"
+		printf 'export BENCH_BDEV_CONFIGS=%q BENCH_BDEV_MB=%q BENCH_BDEV_RUNTIME=%q\n' \
+			"$BDEV_CONFIGS" "$bdev_mb" "$bdev_runtime"
 		printf 'export BENCH_TREE=/root/tree.tar\n'
 	} >"$OUT/bench.conf"
 	args=(--timeout "${UVFS_VM_TIMEOUT:-$((quick ? 1800 : 7200))}" --mem 2G
-		--module fuse --module loop --module ext4
+		--module fuse --module loop --module ext4 --module nbd
 		--file "$KO:/root/uvfs.ko"
 		--file "$OUT/bench.conf:/root/bench.conf"
 		--file "$HERE/workloads.sh:/root/workloads.sh"
+		--file "$HERE/bdev/workloads.sh:/root/bdev-workloads.sh"
+		--bin "$(command -v nbd-server):/usr/bin/nbd-server"
+		--bin "$(command -v nbd-client):/usr/sbin/nbd-client"
+		--bin "$(command -v losetup):/usr/sbin/losetup"
 		--file "$OUT/vm-tree.tar:/root/tree.tar"
 		--bin "$BUILD/bin/uvfs-opbench:/usr/bin/uvfs-opbench"
 		--bin "$(command -v fio):/usr/bin/fio"

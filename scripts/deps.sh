@@ -13,7 +13,9 @@ pkgs=(build-essential cmake pkg-config libfuse3-dev fuse3 libext2fs-dev
 	fio gnuplot-nox)
 if [[ "${1:-}" == "--vm" ]]; then
 	pkgs+=(qemu-system-x86 linux-image-amd64 linux-headers-amd64
-	       busybox-static cpio xz-utils zstd)
+	       busybox-static cpio xz-utils zstd
+	       # bench/run.sh's block devices: NBD, the userland peer
+	       nbd-server nbd-client)
 fi
 
 missing=()
